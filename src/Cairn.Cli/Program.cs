@@ -1,0 +1,7 @@
+using System.CommandLine;
+using Cairn.Cli;
+
+var root = new RootCommand("Cairn: experiment tracking, model registry and pipelines for .NET, speaking MLflow's REST protocol.");
+root.Subcommands.Add(ServerCommand.Create());
+root.Subcommands.Add(DbCommand.Create());
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,62 @@
+using System.Reflection;
+using Cairn.Core;
+using Cairn.Server.Endpoints;
+using Cairn.Server.Http;
+using Cairn.Storage.Sql;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cairn.Server;
+
+/// <summary>Builds the Cairn web application: the MLflow REST API over a tracking store and artifact repository.</summary>
+public static class CairnServer
+{
+    public static string Version { get; } =
+        typeof(CairnServer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static async Task<WebApplication> BuildAsync(CairnServerOptions options, CancellationToken ct = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls($"http://{options.Host}:{options.Port}");
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            // MLflow clients put up to 1,000 run ids in one GET query string (about 14 KB).
+            k.Limits.MaxRequestLineSize = 256 * 1024;
+            k.Limits.MaxRequestHeadersTotalSize = 512 * 1024;
+            k.Limits.MaxRequestBodySize = null;
+            k.AddServerHeader = false;
+        });
+
+        var store = await SqlTrackingStore.OpenAsync(options.BackendStoreUri, options.EffectiveArtifactRoot, ct).ConfigureAwait(false);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<ITrackingStore>(store);
+
+        var app = builder.Build();
+        app.UseMiddleware<MlflowErrorMiddleware>();
+        app.UseStatusCodePages(StatusPageAsync);
+
+        app.MapMethods("/health", ["GET", "HEAD"], () => Results.Text("OK"));
+        app.MapGet("/version", () => Results.Text(Version));
+        app.MapTracking();
+        return app;
+    }
+
+    /// <summary>Routing's own 404 and 405 answers, in MLflow's error envelope instead of an empty body.</summary>
+    private static Task StatusPageAsync(StatusCodeContext status)
+    {
+        var context = status.HttpContext;
+        return context.Response.StatusCode switch
+        {
+            StatusCodes.Status404NotFound => Responses.ErrorAsync(context, 404, "ENDPOINT_NOT_FOUND", $"No endpoint {context.Request.Method} {context.Request.Path}."),
+            StatusCodes.Status405MethodNotAllowed => Responses.ErrorAsync(context, 405, "BAD_REQUEST", $"The method {context.Request.Method} is not allowed for {context.Request.Path}."),
+            _ => Task.CompletedTask,
+        };
+    }
+}
