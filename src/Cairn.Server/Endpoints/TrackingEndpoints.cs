@@ -413,28 +413,30 @@ public static class TrackingEndpoints
         var pageSize = Math.Clamp(args.Int("max_results") ?? MetricHistoryPageSize, 1, MetricHistoryPageSize);
         var after = HistoryToken.Decode(args.String("page_token"));
 
-        var writer = Responses.StreamingWriter(context);
-        await using (writer)
+        // Nothing is written until the first row is read, so a failing query still gets a clean
+        // error envelope; a failure after that can only cut the response short.
+        await using var points = context.Store().GetMetricHistoryAsync(runId, key, after, pageSize + 1, context.RequestAborted).GetAsyncEnumerator(context.RequestAborted);
+        var hasPoint = await points.MoveNextAsync();
+        try
         {
+            await using var writer = Responses.StreamingWriter(context);
             writer.WriteStartObject();
+            if (hasPoint)
+            {
+                writer.WriteStartArray("metrics");
+            }
+
             var count = 0;
-            var last = after;
             string? next = null;
-            await foreach (var point in context.Store().GetMetricHistoryAsync(runId, key, after, pageSize + 1, context.RequestAborted))
+            for (; hasPoint; hasPoint = await points.MoveNextAsync())
             {
                 if (count == pageSize)
                 {
-                    next = HistoryToken.Encode(last);
+                    next = HistoryToken.Encode(points.Current.Sequence - 1);
                     break;
                 }
 
-                if (count == 0)
-                {
-                    writer.WriteStartArray("metrics");
-                }
-
-                MlflowJson.WriteMetric(writer, point.Metric);
-                last = point.Sequence;
+                MlflowJson.WriteMetric(writer, points.Current.Metric);
                 count++;
                 if (writer.BytesPending > 32 * 1024)
                 {
@@ -454,6 +456,11 @@ public static class TrackingEndpoints
             }
 
             writer.WriteEndObject();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            context.Abort();
+            return;
         }
 
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted);

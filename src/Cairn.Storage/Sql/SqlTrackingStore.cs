@@ -807,8 +807,14 @@ public sealed class SqlTrackingStore : ITrackingStore
     }
 
     /// <summary>Reads key, value, is_nan, timestamp, step starting at column <paramref name="first"/>.</summary>
-    private static Metric ReadMetric(DbDataReader reader, int first) =>
-        new(reader.GetString(first), reader.GetInt16(first + 2) != 0 ? double.NaN : reader.GetDouble(first + 1), reader.GetInt64(first + 3), reader.GetInt64(first + 4));
+    private static Metric ReadMetric(DbDataReader reader, int first)
+    {
+        // Columns are read in order so that sequential-access readers work too.
+        var key = reader.GetString(first);
+        var value = reader.GetDouble(first + 1);
+        var isNan = reader.GetInt16(first + 2) != 0;
+        return new Metric(key, isNan ? double.NaN : value, reader.GetInt64(first + 3), reader.GetInt64(first + 4));
+    }
 
     // ---------------------------------------------------------------- metric history
 
