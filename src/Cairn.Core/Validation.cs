@@ -42,6 +42,12 @@ public static class Validation
             }
         }
 
+        // Without a slash, only "." and ".." can normalise to something else.
+        if (!key.Contains('/', StringComparison.Ordinal) && key is not ("." or ".."))
+        {
+            return;
+        }
+
         var normalized = NormalizePosixPath(key);
         if (key.Length > 0 && (normalized != key || normalized == "." || normalized.StartsWith("..", StringComparison.Ordinal) || normalized.StartsWith('/')))
         {
@@ -119,9 +125,14 @@ public static class Validation
                 $"A batch logging request can contain at most {MaxBatchEntities} metrics, params, and tags. Got {total} metrics, params, and tags. Please split up metrics, params, and tags across multiple requests and try again.");
         }
 
+        // A batch usually repeats a few keys many times (one metric over many steps): check each once.
+        var checkedKeys = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < metrics.Count; i++)
         {
-            ValidateKey(metrics[i].Key, "Metric name", $"metrics[{i}].name");
+            if (checkedKeys.Add(metrics[i].Key))
+            {
+                ValidateKey(metrics[i].Key, "Metric name", $"metrics[{i}].name");
+            }
         }
 
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
