@@ -37,6 +37,7 @@ public static class CairnServer
         var store = await SqlTrackingStore.OpenAsync(options.BackendStoreUri, options.EffectiveArtifactRoot, ct).ConfigureAwait(false);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ITrackingStore>(store);
+        builder.Services.AddArtifacts(options);
 
         var app = builder.Build();
         app.UseMiddleware<MlflowErrorMiddleware>();
@@ -45,6 +46,7 @@ public static class CairnServer
         app.MapMethods("/health", ["GET", "HEAD"], () => Results.Text("OK"));
         app.MapGet("/version", () => Results.Text(Version));
         app.MapTracking();
+        app.MapArtifacts();
         return app;
     }
 
