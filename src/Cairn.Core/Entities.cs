@@ -65,6 +65,9 @@ public sealed record Dataset(string Name, string Digest, string SourceType, stri
 /// <summary>A dataset used by a run, with tags such as <c>mlflow.data.context</c>.</summary>
 public sealed record DatasetInput(IReadOnlyList<Tag> Tags, Dataset Dataset);
 
+/// <summary>One dataset an experiment's runs used, in one context (MLflow's <c>DatasetSummary</c>, for the web UI).</summary>
+public sealed record DatasetSummary(string ExperimentId, string Name, string Digest, string? Context);
+
 /// <summary>A run: its metadata, its latest metrics, params, tags and dataset inputs.</summary>
 public sealed record Run(
     RunInfo Info,

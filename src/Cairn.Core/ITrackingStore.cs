@@ -71,6 +71,9 @@ public interface ITrackingStore : IAsyncDisposable
 
     Task<Page<Run>> SearchRunsAsync(RunSearchQuery query, CancellationToken ct = default);
 
+    /// <summary>The distinct (dataset, context) pairs logged to runs of these experiments, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<DatasetSummary>> SearchDatasetsAsync(IReadOnlyList<string> experimentIds, int limit, CancellationToken ct = default);
+
     /// <summary>
     /// Points of one metric of one run in logging order, after <paramref name="afterSequence"/>,
     /// at most <paramref name="limit"/>, streamed so memory stays flat whatever the history size.

@@ -26,6 +26,9 @@ public static class TrackingEndpoints
         app.MapMlflow("/experiments/restore", Post, RestoreExperiment);
         app.MapMlflow("/experiments/set-experiment-tag", Post, SetExperimentTag);
 
+        // MLflow's proto route lacks its leading slash, so only the web UI's /ajax-api form exists there.
+        app.MapMlflow("/experiments/search-datasets", Post, SearchDatasets, ajaxOnly: true);
+
         app.MapMlflow("/runs/create", Post, CreateRun);
         app.MapMlflow("/runs/get", Get, GetRun);
         app.MapMlflow("/runs/update", Post, UpdateRun);
@@ -140,6 +143,52 @@ public static class TrackingEndpoints
         var value = args.String("value") ?? "";
         await context.Store().SetExperimentTagAsync(id, new Tag(key, value), context.RequestAborted);
         await Responses.EmptyAsync(context);
+    }
+
+    /// <summary>MLflow's limits for the web UI's dataset list.</summary>
+    private const int MaxSearchDatasetsExperiments = 20;
+    private const int MaxDatasetSummaries = 1000;
+
+    private static async Task SearchDatasets(HttpContext context, RequestArgs args)
+    {
+        var experimentIds = args.StringList("experiment_ids");
+        if (experimentIds.Count == 0)
+        {
+            throw MlflowException.InvalidParameter("SearchDatasets request must specify at least one experiment_id.");
+        }
+
+        if (experimentIds.Count > MaxSearchDatasetsExperiments)
+        {
+            throw MlflowException.InvalidParameter(
+                $"SearchDatasets request cannot specify more than {MaxSearchDatasetsExperiments} experiment_ids. Received {experimentIds.Count} experiment_ids.");
+        }
+
+        var summaries = await context.Store().SearchDatasetsAsync(experimentIds, MaxDatasetSummaries, context.RequestAborted);
+        await Responses.WriteJsonAsync(context, w =>
+        {
+            w.WriteStartObject();
+            if (summaries.Count > 0)
+            {
+                w.WriteStartArray("dataset_summaries");
+                foreach (var s in summaries)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("experiment_id", s.ExperimentId);
+                    w.WriteString("name", s.Name);
+                    w.WriteString("digest", s.Digest);
+                    if (s.Context is not null)
+                    {
+                        w.WriteString("context", s.Context);
+                    }
+
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteEndObject();
+        });
     }
 
     // ------------------------------------------------------------ runs
@@ -291,7 +340,7 @@ public static class TrackingEndpoints
         for (var i = 0; i < items.Count; i++)
         {
             var path = $"datasets[{i}]";
-            var d = RequestArgs.Field(items[i], "dataset") ?? throw RequestArgs.Missing($"{path}.dataset");
+            var d = RequestArgs.ObjectOf($"{path}.dataset", RequestArgs.Field(items[i], "dataset") ?? throw RequestArgs.Missing($"{path}.dataset"));
             string Str(string name, bool required)
             {
                 if (RequestArgs.Field(d, name) is { } v)
@@ -303,12 +352,12 @@ public static class TrackingEndpoints
             }
 
             var tags = new List<Tag>();
-            if (RequestArgs.Field(items[i], "tags") is { ValueKind: JsonValueKind.Array } tagList)
+            if (RequestArgs.Field(items[i], "tags") is { } tagList)
             {
-                var j = 0;
-                foreach (var t in tagList.EnumerateArray())
+                var tagItems = RequestArgs.ObjectListOf($"{path}.tags", tagList);
+                for (var j = 0; j < tagItems.Count; j++)
                 {
-                    tags.Add(RequestArgs.TagOf(t, $"{path}.tags[{j++}]"));
+                    tags.Add(RequestArgs.TagOf(tagItems[j], $"{path}.tags[{j}]"));
                 }
             }
 
@@ -410,7 +459,13 @@ public static class TrackingEndpoints
     {
         var runId = args.RequiredString("run_id", "run_uuid");
         var key = args.RequiredString("metric_key");
-        var pageSize = Math.Clamp(args.Int("max_results") ?? MetricHistoryPageSize, 1, MetricHistoryPageSize);
+        var maxResults = args.Int("max_results");
+        if (maxResults <= 0)
+        {
+            throw MlflowException.InvalidParameter($"Invalid value {maxResults} for parameter 'max_results' supplied. It must be a positive integer");
+        }
+
+        var pageSize = Math.Min(maxResults ?? MetricHistoryPageSize, MetricHistoryPageSize);
         var after = HistoryToken.Decode(args.String("page_token"));
 
         // Nothing is written until the first row is read, so a failing query still gets a clean

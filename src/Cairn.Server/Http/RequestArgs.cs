@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Cairn.Core;
@@ -60,14 +61,41 @@ public sealed class RequestArgs
         }
 
         // JSON bodies are bounded (artifact uploads stream elsewhere); a larger body fails with 413.
+        // Kestrel's own cap sits well above that limit: if Kestrel enforced the limit itself it would
+        // drop the connection while the client is still uploading, and most clients (Python's
+        // requests, HttpClient) then report a broken pipe instead of the 413. Up to the cap, Kestrel
+        // drains the rest of the body after the answer; beyond it the connection is dropped.
         var limit = request.HttpContext.RequestServices.GetService<CairnServerOptions>()?.MaxJsonBodyBytes ?? 16 * 1024 * 1024;
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
-            sizeFeature.MaxRequestBodySize = limit;
+            sizeFeature.MaxRequestBodySize = limit <= long.MaxValue / 4 ? limit * 4 : long.MaxValue;
         }
 
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (request.ContentLength > limit)
+        {
+            throw BodyTooLarge(limit);
+        }
+
+        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 0);
+        var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    throw BodyTooLarge(limit);
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+
         var bytes = new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
         JsonDocument document;
         try
@@ -95,7 +123,7 @@ public sealed class RequestArgs
             {
                 root = JsonDocument.Parse(root.GetString()!, JsonOptions).RootElement;
             }
-            catch (JsonException)
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException)
             {
                 return default;
             }
@@ -108,6 +136,9 @@ public sealed class RequestArgs
             _ => throw MlflowException.InvalidParameter("Invalid request body: expected a JSON object."),
         };
     }
+
+    private static BadHttpRequestException BodyTooLarge(long limit) =>
+        new($"Request body too large. The max request body size is {limit} bytes.", StatusCodes.Status413PayloadTooLarge);
 
     private static readonly JsonDocumentOptions JsonOptions = new() { AllowTrailingCommas = true, MaxDepth = 64 };
 
@@ -128,7 +159,7 @@ public sealed class RequestArgs
     {
         var (shown, type) = value.ValueKind switch
         {
-            JsonValueKind.String => ($"\"{value.GetString()}\"", "str"),
+            JsonValueKind.String => (value.GetRawText(), "str"),
             JsonValueKind.Number => (value.GetRawText(), value.GetRawText().Contains('.', StringComparison.Ordinal) ? "float" : "int"),
             JsonValueKind.True or JsonValueKind.False => (value.GetRawText(), "bool"),
             JsonValueKind.Array => (value.GetRawText(), "list"),
@@ -144,14 +175,43 @@ public sealed class RequestArgs
     {
         if (TryQuery(name, out var values))
         {
-            return values[^1];
+            return Storable(name, values[^1]!);
         }
 
         return TryGet(name, out var v) ? StringOf(name, v) : null;
     }
 
     public static string StringOf(string name, JsonElement v) =>
-        v.ValueKind == JsonValueKind.String ? v.GetString()! : throw InvalidValue(name, v);
+        v.ValueKind == JsonValueKind.String ? TextOf(name, v) : throw InvalidValue(name, v);
+
+    /// <summary>
+    /// A JSON string's text. The parser accepts escapes that decode to no valid Unicode text (a lone
+    /// surrogate such as "\ud800"); that is the client's mistake, so it is a 400 and not a server failure.
+    /// </summary>
+    private static string TextOf(string name, JsonElement v)
+    {
+        string text;
+        try
+        {
+            text = v.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw MlflowException.InvalidParameter(
+                $"Invalid value {v.GetRawText()} for parameter '{name}' supplied: the string is not valid Unicode text. See the API docs for more information about request parameters.");
+        }
+
+        return Storable(name, text);
+    }
+
+    /// <summary>
+    /// PostgreSQL cannot store a NUL character in text, so a string holding one is refused here,
+    /// for every route and on every backend alike, instead of failing inside the store.
+    /// </summary>
+    private static string Storable(string name, string text) =>
+        text.Contains('\0', StringComparison.Ordinal)
+            ? throw MlflowException.InvalidParameter($"Invalid value for parameter '{name}' supplied: the string contains a NUL character. See the API docs for more information about request parameters.")
+            : text;
 
     /// <summary>A required string; an empty string counts as missing, as in MLflow.</summary>
     public string RequiredString(string name) => String(name) is { Length: > 0 } s ? s : throw Missing(name);
@@ -178,7 +238,7 @@ public sealed class RequestArgs
                 return l;
             case JsonValueKind.Number when v.TryGetDouble(out var d) && double.IsFinite(d) && Math.Abs(d) < 9.2e18:
                 return (long)d;
-            case JsonValueKind.String when long.TryParse(v.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s):
+            case JsonValueKind.String when long.TryParse(TextOf(name, v), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s):
                 return s;
             default:
                 throw InvalidValue(name, v);
@@ -229,7 +289,7 @@ public sealed class RequestArgs
         JsonValueKind.Number => v.GetDouble(),
         JsonValueKind.True => 1,
         JsonValueKind.False => 0,
-        JsonValueKind.String when ParseDouble(v.GetString()!) is { } d => d,
+        JsonValueKind.String when ParseDouble(TextOf(name, v)) is { } d => d,
         _ => throw InvalidValue(name, v),
     };
 
@@ -257,7 +317,7 @@ public sealed class RequestArgs
     {
         if (TryQuery(name, out var values))
         {
-            return values.Where(v => v is not null).Select(v => v!).ToList();
+            return values.Where(v => v is not null).Select(v => Storable(name, v!)).ToList();
         }
 
         if (!TryGet(name, out var v))
@@ -268,7 +328,7 @@ public sealed class RequestArgs
         return v.ValueKind switch
         {
             JsonValueKind.Array => v.EnumerateArray().Select(e => StringOf(name, e)).ToList(),
-            JsonValueKind.String => [v.GetString()!],
+            JsonValueKind.String => [TextOf(name, v)],
             _ => throw InvalidValue(name, v),
         };
     }
@@ -278,7 +338,7 @@ public sealed class RequestArgs
     {
         if (TryQuery(name, out var values))
         {
-            return values.Where(v => v is not null).Select(v => v!).ToList();
+            return values.Where(v => v is not null).Select(v => Storable(name, v!)).ToList();
         }
 
         if (!TryGet(name, out var v))
@@ -290,13 +350,11 @@ public sealed class RequestArgs
     }
 
     /// <summary>A JSON list of objects (a body-only field); absent gives an empty list.</summary>
-    public IReadOnlyList<JsonElement> ObjectList(string name)
-    {
-        if (!TryGet(name, out var v))
-        {
-            return [];
-        }
+    public IReadOnlyList<JsonElement> ObjectList(string name) => TryGet(name, out var v) ? ObjectListOf(name, v) : [];
 
+    /// <summary>A list of objects, also where one is nested in another (a dataset input's tags).</summary>
+    public static IReadOnlyList<JsonElement> ObjectListOf(string name, JsonElement v)
+    {
         if (v.ValueKind != JsonValueKind.Array)
         {
             throw InvalidValue(name, v);
@@ -338,6 +396,11 @@ public sealed class RequestArgs
         return new Tag(key, value);
     }
 
+    /// <summary>A nested object; anything else is a value of the wrong type.</summary>
+    public static JsonElement ObjectOf(string name, JsonElement v) =>
+        v.ValueKind == JsonValueKind.Object ? v : throw InvalidValue(name, v);
+
+    /// <summary>A field of an object (see <see cref="ObjectOf"/>); JSON null counts as absent.</summary>
     public static JsonElement? Field(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 }

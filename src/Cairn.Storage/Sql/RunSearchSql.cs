@@ -43,9 +43,32 @@ public static class RunSearchSql
         var w = new SearchSqlWriter(dialect);
         var joins = new StringBuilder();
         var order = new List<string>();
+        var where = new List<string>();
+
+        // When the first sort key is a metric that the filter also bounds, no run lacking it (or
+        // holding NaN) can match, so the query can walk the (key, value) index of latest_metrics in
+        // sort order and stop after one page, instead of visiting every run of the experiments.
+        var leadClause = LeadMetricClause(filter, orderBy);
+        var from = "runs r";
+        if (leadClause >= 0)
+        {
+            var lead = orderBy[0];
+            var c = filter.Clauses[leadClause];
+
+            // SQLite takes CROSS JOIN as "this table first"; PostgreSQL plans the join from statistics.
+            from = dialect == SqlDialect.Sqlite ? "latest_metrics o0 CROSS JOIN runs r" : "latest_metrics o0 JOIN runs r ON r.run_uuid = o0.run_uuid";
+            where.Add($"o0.key = {w.Add(lead.Key.Name)}");
+            if (dialect == SqlDialect.Sqlite)
+            {
+                where.Add("r.run_uuid = o0.run_uuid");
+            }
+
+            where.Add(ValueCondition(w, SearchEntity.Metric, "o0", c));
+            order.Add("o0.value" + (lead.Ascending ? "" : " DESC"));
+        }
 
         // Joins come first in the text, so their parameters are numbered first; numbering follows the text for readability only.
-        for (var i = 0; i < orderBy.Count; i++)
+        for (var i = leadClause >= 0 ? 1 : 0; i < orderBy.Count; i++)
         {
             AddOrderTerm(w, orderBy[i], $"o{i}", joins, order);
         }
@@ -60,7 +83,7 @@ public static class RunSearchSql
             order.Add("r.run_uuid");
         }
 
-        var where = new List<string> { ExperimentCondition(w, experimentIds) };
+        where.Add(ExperimentCondition(w, experimentIds));
         var stage = SearchSqlWriter.LifecycleStage(viewType);
         if (stage is not null)
         {
@@ -69,15 +92,41 @@ public static class RunSearchSql
 
         for (var i = 0; i < filter.Clauses.Count; i++)
         {
-            where.Add(Condition(w, filter.Clauses[i], $"f{i}"));
+            if (i != leadClause)
+            {
+                where.Add(Condition(w, filter.Clauses[i], $"f{i}"));
+            }
         }
 
-        var sql = new StringBuilder("SELECT r.run_uuid FROM runs r");
+        var sql = new StringBuilder("SELECT r.run_uuid FROM ").Append(from);
         sql.Append(joins);
         sql.Append(" WHERE ").AppendJoin(" AND ", where);
         sql.Append(" ORDER BY ").AppendJoin(", ", order);
         sql.Append(" LIMIT ").Append(w.Add(limit)).Append(" OFFSET ").Append(w.Add(offset));
         return new SqlQuery(sql.ToString(), w.Parameters);
+    }
+
+    /// <summary>
+    /// The index of a filter clause that bounds the first sort key's metric with a comparison that
+    /// only finite values pass (=, &lt;, &lt;=, &gt;, &gt;=), or -1.
+    /// </summary>
+    private static int LeadMetricClause(SearchFilter filter, IReadOnlyList<OrderByTerm> orderBy)
+    {
+        if (orderBy.Count == 0 || orderBy[0].Key.Entity != SearchEntity.Metric)
+        {
+            return -1;
+        }
+
+        for (var i = 0; i < filter.Clauses.Count; i++)
+        {
+            var c = filter.Clauses[i];
+            if (c.Key == orderBy[0].Key && c.Comparator is Comparator.Equal or Comparator.Less or Comparator.LessOrEqual or Comparator.Greater or Comparator.GreaterOrEqual)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Experiment ids are numbers in the schema; an id that is not one names no experiment, as in MLflow.</summary>

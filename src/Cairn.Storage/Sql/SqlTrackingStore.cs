@@ -694,6 +694,35 @@ public sealed class SqlTrackingStore : ITrackingStore
         return new Page<Run>(await LoadRunsAsync(connection, ids, ct).ConfigureAwait(false), next);
     }
 
+    public async Task<IReadOnlyList<DatasetSummary>> SearchDatasetsAsync(IReadOnlyList<string> experimentIds, int limit, CancellationToken ct = default)
+    {
+        // An id that is not a number names no experiment, as in MLflow's SQL store.
+        var ids = experimentIds.Select(id => long.TryParse(id, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : (long?)null)
+            .OfType<long>().Distinct().ToList();
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var (inSql, inArg) = InList("d.experiment_id", ids);
+        var result = new List<DatasetSummary>();
+        await using var connection = await _db.OpenAsync(ct).ConfigureAwait(false);
+        await using var cmd = ReadInCommand(connection,
+            "SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d " +
+            "JOIN inputs i ON i.dataset_uuid = d.dataset_uuid " +
+            "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.name = @p0 " +
+            $"WHERE {inSql} ORDER BY d.experiment_id, d.name, d.digest, t.value LIMIT @p1",
+            inArg, MlflowTags.DatasetContext, limit);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            result.Add(new DatasetSummary(reader.GetInt64(0).ToString(CultureInfo.InvariantCulture), reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3)));
+        }
+
+        return result;
+    }
+
     /// <summary>Loads whole runs (info, latest metrics, params, tags, inputs) in the order of <paramref name="ids"/>.</summary>
     private async Task<List<Run>> LoadRunsAsync(DbConnection connection, IReadOnlyList<string> ids, CancellationToken ct)
     {
