@@ -52,7 +52,8 @@ public sealed class SqlDatabase : IAsyncDisposable
             return new SqlDatabase(SqlDialect.Sqlite, builder.ToString(), null);
         }
 
-        var connectionString = PostgresConnectionString(uri);
+        // Statements repeated on the hot paths are prepared server-side after two uses.
+        var connectionString = new NpgsqlConnectionStringBuilder(PostgresConnectionString(uri)) { MaxAutoPrepare = 64, AutoPrepareMinUsages = 2 }.ToString();
         var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
         return new SqlDatabase(SqlDialect.Postgres, connectionString, dataSource);
     }

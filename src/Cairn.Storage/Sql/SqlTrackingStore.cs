@@ -407,10 +407,10 @@ public sealed class SqlTrackingStore : ITrackingStore
 
     private static MlflowException RunNotFound(string runId) => MlflowException.NotFound($"Run with id={runId} not found");
 
-    /// <summary>Checks the run exists and is active (writes to deleted runs are refused) and returns its experiment.</summary>
-    private static async Task<long> ActiveRunExperimentAsync(WriteContext w, string runId, CancellationToken ct)
+    /// <summary>Checks the run exists and is active (writes to deleted runs are refused); returns its experiment and row key.</summary>
+    private static async Task<(long ExperimentId, long RunKey)> ActiveRunAsync(WriteContext w, string runId, CancellationToken ct)
     {
-        await using var cmd = w.Command("SELECT lifecycle_stage, experiment_id FROM runs WHERE run_uuid = @p0", runId);
+        await using var cmd = w.Command("SELECT lifecycle_stage, experiment_id, run_key FROM runs WHERE run_uuid = @p0", runId);
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         if (!await reader.ReadAsync(ct).ConfigureAwait(false))
         {
@@ -423,14 +423,14 @@ public sealed class SqlTrackingStore : ITrackingStore
             throw MlflowException.InvalidParameter($"The run {runId} must be in the 'active' state. Current state is {stage}.");
         }
 
-        return reader.GetInt64(1);
+        return (reader.GetInt64(1), reader.GetInt64(2));
     }
 
     public async Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status, long? endTime, string? runName, CancellationToken ct = default)
     {
         await _writer.WriteAsync(async w =>
         {
-            await ActiveRunExperimentAsync(w, runId, ct).ConfigureAwait(false);
+            await ActiveRunAsync(w, runId, ct).ConfigureAwait(false);
             if (status is { } s)
             {
                 await w.ExecAsync("UPDATE runs SET status = @p0 WHERE run_uuid = @p1", s.ToWire(), runId).ConfigureAwait(false);
@@ -480,7 +480,7 @@ public sealed class SqlTrackingStore : ITrackingStore
         Validation.ValidateBatch(metrics, @params, tags);
         return _writer.WriteAsync(async w =>
         {
-            await ActiveRunExperimentAsync(w, runId, ct).ConfigureAwait(false);
+            var (_, runKey) = await ActiveRunAsync(w, runId, ct).ConfigureAwait(false);
             if (@params.Count > 0)
             {
                 await LogParamsAsync(w, runId, @params, ct).ConfigureAwait(false);
@@ -502,7 +502,7 @@ public sealed class SqlTrackingStore : ITrackingStore
 
             if (metrics.Count > 0)
             {
-                await InsertMetricsAsync(w, runId, metrics, ct).ConfigureAwait(false);
+                await InsertMetricsAsync(w, runKey, metrics, ct).ConfigureAwait(false);
                 await UpdateLatestMetricsAsync(w, runId, metrics).ConfigureAwait(false);
             }
         }, ct);
@@ -551,17 +551,17 @@ public sealed class SqlTrackingStore : ITrackingStore
         : double.IsNegativeInfinity(value) ? (-Validation.ClampedInfinity, (short)0)
         : (value, (short)0);
 
-    private static async Task InsertMetricsAsync(WriteContext w, string runId, IReadOnlyList<Metric> metrics, CancellationToken ct)
+    private static async Task InsertMetricsAsync(WriteContext w, long runKey, IReadOnlyList<Metric> metrics, CancellationToken ct)
     {
         if (w.Connection is NpgsqlConnection pg)
         {
             await using var import = await pg.BeginBinaryImportAsync(
-                "COPY metrics (run_uuid, key, value, is_nan, timestamp, step) FROM STDIN (FORMAT BINARY)", ct).ConfigureAwait(false);
+                "COPY metrics (run_key, key, value, is_nan, timestamp, step) FROM STDIN (FORMAT BINARY)", ct).ConfigureAwait(false);
             foreach (var m in metrics)
             {
                 var (value, isNan) = Encode(m.Value);
                 await import.StartRowAsync(ct).ConfigureAwait(false);
-                await import.WriteAsync(runId, NpgsqlDbType.Text, ct).ConfigureAwait(false);
+                await import.WriteAsync(runKey, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
                 await import.WriteAsync(m.Key, NpgsqlDbType.Text, ct).ConfigureAwait(false);
                 await import.WriteAsync(value, NpgsqlDbType.Double, ct).ConfigureAwait(false);
                 await import.WriteAsync(isNan, NpgsqlDbType.Smallint, ct).ConfigureAwait(false);
@@ -574,8 +574,8 @@ public sealed class SqlTrackingStore : ITrackingStore
         }
 
         await using var cmd = w.Command(
-            "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (@p0, @p1, @p2, @p3, @p4, @p5)",
-            runId, "", 0.0, (short)0, 0L, 0L);
+            "INSERT INTO metrics (run_key, key, value, is_nan, timestamp, step) VALUES (@p0, @p1, @p2, @p3, @p4, @p5)",
+            runKey, "", 0.0, (short)0, 0L, 0L);
         cmd.Prepare();
         foreach (var m in metrics)
         {
@@ -621,7 +621,7 @@ public sealed class SqlTrackingStore : ITrackingStore
     public Task DeleteTagAsync(string runId, string key, CancellationToken ct = default) =>
         _writer.WriteAsync(async w =>
         {
-            await ActiveRunExperimentAsync(w, runId, ct).ConfigureAwait(false);
+            await ActiveRunAsync(w, runId, ct).ConfigureAwait(false);
             if (await w.ExecAsync("DELETE FROM tags WHERE run_uuid = @p0 AND key = @p1", runId, key).ConfigureAwait(false) == 0)
             {
                 throw MlflowException.NotFound($"No tag with name: {key} in run with id {runId}");
@@ -637,7 +637,7 @@ public sealed class SqlTrackingStore : ITrackingStore
 
         return _writer.WriteAsync(async w =>
         {
-            var experimentId = await ActiveRunExperimentAsync(w, runId, ct).ConfigureAwait(false);
+            var (experimentId, _) = await ActiveRunAsync(w, runId, ct).ConfigureAwait(false);
             foreach (var input in inputs)
             {
                 var d = input.Dataset;
@@ -852,10 +852,13 @@ public sealed class SqlTrackingStore : ITrackingStore
     {
         await using var connection = await _db.OpenAsync(ct).ConfigureAwait(false);
         await using var cmd = ReadCommand(connection,
-            "SELECT id, key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = @p0 AND key = @p1 AND id > @p2 ORDER BY id LIMIT @p3",
+            "SELECT id, key, value, is_nan, timestamp, step FROM metrics WHERE run_key = (SELECT run_key FROM runs WHERE run_uuid = @p0) AND key = @p1 AND id > @p2 ORDER BY id LIMIT @p3",
             runId, key, afterSequence, limit);
         await using var reader = await cmd.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct).ConfigureAwait(false);
-        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+
+        // SQLite runs in-process: its "async" reads are synchronous anyway, minus the Task per row.
+        var sqlite = _db.Dialect == SqlDialect.Sqlite;
+        while (sqlite ? reader.Read() : await reader.ReadAsync(ct).ConfigureAwait(false))
         {
             var id = reader.GetInt64(0);
             yield return new SequencedMetric(id, ReadMetric(reader, 1));
@@ -871,7 +874,7 @@ public sealed class SqlTrackingStore : ITrackingStore
         {
             var steps = new List<long>();
             await using (var cmd = ReadCommand(connection,
-                "SELECT DISTINCT step FROM metrics WHERE run_uuid = @p0 AND key = @p1 AND step >= @p2 AND step <= @p3 ORDER BY step",
+                "SELECT DISTINCT step FROM metrics WHERE run_key = (SELECT run_key FROM runs WHERE run_uuid = @p0) AND key = @p1 AND step >= @p2 AND step <= @p3 ORDER BY step",
                 runId, key, startStep ?? long.MinValue, endStep ?? long.MaxValue))
             await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
@@ -889,7 +892,7 @@ public sealed class SqlTrackingStore : ITrackingStore
             var chosen = SampleSteps(steps, maxResults);
             var (inSql, inArg) = InList("step", chosen);
             await using (var cmd = ReadInCommand(connection,
-                $"SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = @p0 AND key = @p1 AND {inSql} ORDER BY step, timestamp, id",
+                $"SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_key = (SELECT run_key FROM runs WHERE run_uuid = @p0) AND key = @p1 AND {inSql} ORDER BY step, timestamp, id",
                 inArg, runId, key))
             await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {

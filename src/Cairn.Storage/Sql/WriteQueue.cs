@@ -97,6 +97,26 @@ public sealed class WriteQueue : IAsyncDisposable
     {
         await using var tx = await connection.BeginTransactionAsync().ConfigureAwait(false);
         var context = new WriteContext(connection, tx, _database.Dialect);
+        if (batch.Count == 1)
+        {
+            // Alone in its transaction, a write needs no savepoint: a failure rolls back the whole.
+            var single = batch[0];
+            try
+            {
+                await single.ApplyAsync(context).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                await tx.RollbackAsync().ConfigureAwait(false);
+                single.Fail(ex);
+                return;
+            }
+
+            await tx.CommitAsync().ConfigureAwait(false);
+            single.Succeed();
+            return;
+        }
+
         var succeeded = new List<PendingWrite>(batch.Count);
         foreach (var write in batch)
         {
