@@ -573,19 +573,33 @@ public sealed class SqlTrackingStore : ITrackingStore
             return;
         }
 
+        // Ids continue each (run, key) sequence; the writer is the only one assigning them.
+        var next = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var m in metrics)
+        {
+            if (!next.ContainsKey(m.Key))
+            {
+                await using var max = w.Command("SELECT COALESCE(MAX(id), 0) FROM metrics WHERE run_key = @p0 AND key = @p1", runKey, m.Key);
+                next[m.Key] = Convert.ToInt64(await max.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture) + 1;
+            }
+        }
+
         await using var cmd = w.Command(
-            "INSERT INTO metrics (run_key, key, value, is_nan, timestamp, step) VALUES (@p0, @p1, @p2, @p3, @p4, @p5)",
-            runKey, "", 0.0, (short)0, 0L, 0L);
+            "INSERT INTO metrics (run_key, key, id, value, is_nan, timestamp, step) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6)",
+            runKey, "", 0L, 0.0, (short)0, 0L, 0L);
         cmd.Prepare();
         foreach (var m in metrics)
         {
             var (value, isNan) = Encode(m.Value);
+            var id = next[m.Key];
+            next[m.Key] = id + 1;
             cmd.Parameters[1].Value = m.Key;
-            cmd.Parameters[2].Value = value;
-            cmd.Parameters[3].Value = isNan;
-            cmd.Parameters[4].Value = m.Timestamp;
-            cmd.Parameters[5].Value = m.Step;
-            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            cmd.Parameters[2].Value = id;
+            cmd.Parameters[3].Value = value;
+            cmd.Parameters[4].Value = isNan;
+            cmd.Parameters[5].Value = m.Timestamp;
+            cmd.Parameters[6].Value = m.Step;
+            cmd.ExecuteNonQuery();
         }
     }
 

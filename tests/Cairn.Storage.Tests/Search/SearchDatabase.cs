@@ -130,7 +130,7 @@ public sealed class SearchDatabase : IDisposable
     {
         var isNan = double.IsNaN(value) ? (short)1 : (short)0;
         var stored = double.IsNaN(value) ? 0.0 : value;
-        Execute("INSERT INTO metrics (run_key, key, value, is_nan, timestamp, step) SELECT run_key, @a1, @a2, @a3, 0, @a4 FROM runs WHERE run_uuid = @a0", runId, key, stored, isNan, step);
+        Execute("INSERT INTO metrics (run_key, key, id, value, is_nan, timestamp, step) SELECT r.run_key, @a1, (SELECT COALESCE(MAX(m.id), 0) + 1 FROM metrics m), @a2, @a3, 0, @a4 FROM runs r WHERE r.run_uuid = @a0", runId, key, stored, isNan, step);
         Execute("DELETE FROM latest_metrics WHERE run_uuid = @a0 AND key = @a1", runId, key);
         Execute("INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (@a0, @a1, @a2, @a3, 0, @a4)", runId, key, stored, isNan, step);
     }
