@@ -475,6 +475,7 @@ public static class TrackingEndpoints
         try
         {
             await using var writer = Responses.StreamingWriter(context);
+            var encodedKey = JsonEncodedText.Encode(key, writer.Options.Encoder);
             writer.WriteStartObject();
             if (hasPoint)
             {
@@ -491,7 +492,7 @@ public static class TrackingEndpoints
                     break;
                 }
 
-                MlflowJson.WriteMetric(writer, points.Current.Metric);
+                MlflowJson.WriteMetric(writer, encodedKey, points.Current.Metric);
                 count++;
                 if (writer.BytesPending > 32 * 1024)
                 {

@@ -100,17 +100,27 @@ public static class MlflowJson
         w.WriteEndObject();
     }
 
+    private static readonly JsonEncodedText KeyName = JsonEncodedText.Encode("key");
+    private static readonly JsonEncodedText ValueName = JsonEncodedText.Encode("value");
+    private static readonly JsonEncodedText TimestampName = JsonEncodedText.Encode("timestamp");
+    private static readonly JsonEncodedText StepName = JsonEncodedText.Encode("step");
+    private static readonly JsonEncodedText RunIdName = JsonEncodedText.Encode("run_id");
+    private static readonly JsonEncodedText NaNText = JsonEncodedText.Encode("NaN");
+
     /// <summary>A metric point; NaN travels as the string "NaN", as MLflow sends it.</summary>
-    public static void WriteMetric(Utf8JsonWriter w, Metric m, string? runId = null)
+    public static void WriteMetric(Utf8JsonWriter w, Metric m, string? runId = null) => WriteMetric(w, JsonEncodedText.Encode(m.Key, w.Options.Encoder), m, runId);
+
+    /// <summary>A metric point whose key is already encoded (a history repeats one key many times).</summary>
+    public static void WriteMetric(Utf8JsonWriter w, JsonEncodedText key, Metric m, string? runId = null)
     {
         w.WriteStartObject();
-        w.WriteString("key", m.Key);
+        w.WriteString(KeyName, key);
         WriteValue(w, m.Value);
-        w.WriteNumber("timestamp", m.Timestamp);
-        w.WriteNumber("step", m.Step);
+        w.WriteNumber(TimestampName, m.Timestamp);
+        w.WriteNumber(StepName, m.Step);
         if (runId is not null)
         {
-            w.WriteString("run_id", runId);
+            w.WriteString(RunIdName, runId);
         }
 
         w.WriteEndObject();
@@ -120,15 +130,15 @@ public static class MlflowJson
     {
         if (double.IsNaN(value))
         {
-            w.WriteString("value", "NaN");
+            w.WriteString(ValueName, NaNText);
         }
         else if (double.IsInfinity(value))
         {
-            w.WriteString("value", value > 0 ? "Infinity" : "-Infinity");
+            w.WriteString(ValueName, value > 0 ? "Infinity" : "-Infinity");
         }
         else
         {
-            w.WriteNumber("value", value);
+            w.WriteNumber(ValueName, value);
         }
     }
 
