@@ -23,6 +23,9 @@ public sealed class SqlTrackingStore : ITrackingStore
     private readonly SqlDatabase _db;
     private readonly WriteQueue _writer;
     private readonly string _artifactRoot;
+    private int _runsSinceAnalyze;
+    private int _runsAtLastAnalyze;
+    private int _analyzing;
 
     private SqlTrackingStore(SqlDatabase db, string artifactRoot)
     {
@@ -402,6 +405,7 @@ public sealed class SqlTrackingStore : ITrackingStore
 
             return runInfo;
         }, ct).ConfigureAwait(false);
+        RefreshStatisticsIfGrown();
         return new Run(info, [], [], tags, []);
     }
 
@@ -1003,6 +1007,45 @@ public sealed class SqlTrackingStore : ITrackingStore
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /// <summary>
+    /// PostgreSQL plans search joins from table statistics, which autovacuum gathers only after
+    /// large changes: a freshly filled experiment is planned as if empty (nested loops re-scanning
+    /// indexes, ~10x slower). So once the run count has grown by a fifth (and at least 200) since
+    /// the last time, the search tables are analysed in the background, one pass at a time.
+    /// </summary>
+    private void RefreshStatisticsIfGrown()
+    {
+        if (_db.Dialect != SqlDialect.Postgres)
+        {
+            return;
+        }
+
+        var grown = Interlocked.Increment(ref _runsSinceAnalyze);
+        if (grown < Math.Max(200, Volatile.Read(ref _runsAtLastAnalyze) / 5) || Interlocked.Exchange(ref _analyzing, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await using var connection = await _db.OpenAsync().ConfigureAwait(false);
+                await using var cmd = ReadCommand(connection, "ANALYZE runs, latest_metrics, params, tags");
+                await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+                Interlocked.Add(ref _runsAtLastAnalyze, Interlocked.Exchange(ref _runsSinceAnalyze, 0));
+            }
+            catch (Exception ex) when (ex is DbException or ObjectDisposedException or InvalidOperationException)
+            {
+                // Statistics are an optimisation; a failed pass is retried after more growth.
+            }
+            finally
+            {
+                Volatile.Write(ref _analyzing, 0);
+            }
+        });
+    }
 
     /// <summary>
     /// "column IN (list)" with the whole list in one parameter (@ids): a JSON array on SQLite,
