@@ -198,7 +198,7 @@ public sealed class Study
         try
         {
             var history = MergeLive(await Storage.GetTrialsAsync(Info.StudyId, cancellationToken).ConfigureAwait(false));
-            var context = new SamplerContext(Info, history, claimed, Stop);
+            var context = new SamplerContext(Info, history, claimed, Stop, ComparableTrials(claimed));
             var relative = WithSampler(s =>
             {
                 s.BeforeTrial(context);
@@ -247,7 +247,9 @@ public sealed class Study
             // Removed only now: until its final state is stored, this process vouches that the trial is alive.
             lock (_liveLock) _live.Remove(trial.TrialId);
         }
-        var final = stored ? trial.Snapshot(state, value) : (await Storage.GetTrialAsync(trial.TrialId, cancellationToken).ConfigureAwait(false))!;
+        // The stored end time comes from the database clock; callbacks get this process's clock rather than a second read.
+        var final = stored ? trial.Snapshot(state, value) with { CompletedAt = DateTimeOffset.UtcNow }
+            : (await Storage.GetTrialAsync(trial.TrialId, cancellationToken).ConfigureAwait(false))!;
         // The history is read again only if the sampler looks at it (the grid sampler checks whether it is exhausted).
         var after = new SamplerContext(Info, () => Storage.GetTrialsAsync(Info.StudyId, CancellationToken.None).GetAwaiter().GetResult(), final, Stop);
         WithSampler(s => { s.AfterTrial(after, final.State, final.Value); return 0; });
@@ -297,6 +299,11 @@ public sealed class Study
     {
         lock (_prunerLock) return Pruner.Prune(context);
     }
+
+    private Func<IReadOnlyList<FrozenTrial>, IReadOnlyList<FrozenTrial>> ComparableTrials(FrozenTrial trial) => trials =>
+    {
+        lock (_prunerLock) return Pruner.TrialsForSampling(Info, trial, trials);
+    };
 
     internal T WithSampler<T>(Func<ISampler, T> action)
     {

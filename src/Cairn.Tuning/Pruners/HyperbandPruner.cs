@@ -2,7 +2,8 @@ namespace Cairn.Tuning.Pruners;
 
 /// <summary>
 /// Hyperband: several successive-halving brackets with different aggressiveness; each trial is assigned a bracket
-/// by a hash of study name and trial number (so every process agrees) and competes only with its bracket.
+/// by a hash of study name and trial number (so every process agrees) and competes only with its bracket. Samplers
+/// that read <see cref="Samplers.SamplerContext.ComparableTrials"/> (TPE) also learn only from the trial's bracket.
 /// </summary>
 public sealed class HyperbandPruner : IPruner
 {
@@ -33,6 +34,18 @@ public sealed class HyperbandPruner : IPruner
         var bracket = BracketOf(context.Study.Name, context.Trial.Number);
         var inBracket = context.Trials.Where(t => BracketOf(context.Study.Name, t.Number) == bracket).ToList();
         return _brackets[bracket].Prune(context.WithTrials(inBracket));
+    }
+
+    /// <summary>Only the trials of <paramref name="trial"/>'s bracket (Optuna's <c>_BracketStudy</c>); every trial while
+    /// the brackets are not known yet (no maxResource and no complete trial to estimate it from).</summary>
+    public IReadOnlyList<FrozenTrial> TrialsForSampling(StudyInfo study, FrozenTrial trial, IReadOnlyList<FrozenTrial> trials)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        ArgumentNullException.ThrowIfNull(trial);
+        ArgumentNullException.ThrowIfNull(trials);
+        if (_brackets.Length == 0 && !TryInitialise(trials)) return trials;
+        var bracket = BracketOf(study.Name, trial.Number);
+        return trials.Where(t => BracketOf(study.Name, t.Number) == bracket).ToList();
     }
 
     /// <summary>The bracket a trial belongs to (deterministic across processes).</summary>

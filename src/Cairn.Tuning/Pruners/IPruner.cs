@@ -4,6 +4,13 @@ namespace Cairn.Tuning.Pruners;
 public interface IPruner
 {
     bool Prune(PruningContext context);
+
+    /// <summary>
+    /// The trials a sampler should learn from when choosing <paramref name="trial"/>'s parameters; all of them by default.
+    /// Hyperband narrows this to the trial's bracket, as Optuna does: trials of other brackets were stopped at other
+    /// budgets, so their values do not rank against this trial's. Called under the same lock as <see cref="Prune"/>.
+    /// </summary>
+    IReadOnlyList<FrozenTrial> TrialsForSampling(StudyInfo study, FrozenTrial trial, IReadOnlyList<FrozenTrial> trials) => trials;
 }
 
 /// <summary>The study's trials (read from storage) and the current trial with all values it reported so far.</summary>

@@ -34,14 +34,18 @@ public sealed class SamplerContext
     private readonly Action _stop;
 
     private readonly Lazy<IReadOnlyList<FrozenTrial>> _trials;
+    private readonly Lazy<IReadOnlyList<FrozenTrial>> _comparable;
 
-    internal SamplerContext(StudyInfo study, IReadOnlyList<FrozenTrial> trials, FrozenTrial trial, Action stop)
-        : this(study, () => trials, trial, stop) { }
+    internal SamplerContext(StudyInfo study, IReadOnlyList<FrozenTrial> trials, FrozenTrial trial, Action stop,
+        Func<IReadOnlyList<FrozenTrial>, IReadOnlyList<FrozenTrial>>? comparable = null)
+        : this(study, () => trials, trial, stop, comparable) { }
 
-    internal SamplerContext(StudyInfo study, Func<IReadOnlyList<FrozenTrial>> trials, FrozenTrial trial, Action stop)
+    internal SamplerContext(StudyInfo study, Func<IReadOnlyList<FrozenTrial>> trials, FrozenTrial trial, Action stop,
+        Func<IReadOnlyList<FrozenTrial>, IReadOnlyList<FrozenTrial>>? comparable = null)
     {
         Study = study;
         _trials = new Lazy<IReadOnlyList<FrozenTrial>>(trials);
+        _comparable = new Lazy<IReadOnlyList<FrozenTrial>>(() => comparable is null ? _trials.Value : comparable(_trials.Value));
         Trial = trial;
         _stop = stop;
     }
@@ -51,6 +55,10 @@ public sealed class SamplerContext
 
     /// <summary>All trials of the study in number order, including the current one and other running ones.</summary>
     public IReadOnlyList<FrozenTrial> Trials => _trials.Value;
+
+    /// <summary>The trials whose results rank against this trial's (<see cref="Pruners.IPruner.TrialsForSampling"/>):
+    /// all of <see cref="Trials"/>, or with Hyperband those of the trial's bracket. Model-based samplers learn from these.</summary>
+    public IReadOnlyList<FrozenTrial> ComparableTrials => _comparable.Value;
 
     /// <summary>The current trial (as it started; in AfterTrial, as it finished).</summary>
     public FrozenTrial Trial { get; }

@@ -58,8 +58,8 @@ public sealed class TpeSampler : ISampler
     public IReadOnlyDictionary<string, RelativeSample> SampleRelative(SamplerContext context)
     {
         if (!Multivariate) return RelativeSample.None;
-        var trials = UsableTrials(context);
-        if (FinishedCount(trials) < NStartupTrials) return RelativeSample.None;
+        if (FinishedCount(UsableTrials(context, context.Trials)) < NStartupTrials) return RelativeSample.None;
+        var trials = ComparableUsableTrials(context);
         var space = IntersectionSearchSpace(context.Trials);
         if (space.Count == 0) return RelativeSample.None;
         var names = space.Keys.Order(StringComparer.Ordinal).ToArray();
@@ -72,18 +72,21 @@ public sealed class TpeSampler : ISampler
 
     public double SampleIndependent(SamplerContext context, string name, Distribution distribution)
     {
-        var trials = UsableTrials(context);
-        if (FinishedCount(trials) < NStartupTrials) return _random.SampleIndependent(context, name, distribution);
-        return SampleJoint(context, trials, [name], [distribution])[0];
+        // As in Optuna, the startup phase counts every trial, and the model learns only from the comparable ones.
+        var all = UsableTrials(context, context.Trials);
+        if (FinishedCount(all) < NStartupTrials) return _random.SampleIndependent(context, name, distribution);
+        return SampleJoint(context, ReferenceEquals(context.ComparableTrials, context.Trials) ? all : ComparableUsableTrials(context), [name], [distribution])[0];
     }
+
+    private List<FrozenTrial> ComparableUsableTrials(SamplerContext context) => UsableTrials(context, context.ComparableTrials);
 
     private static int FinishedCount(List<FrozenTrial> trials) => trials.Count(t => t.State != TrialState.Running);
 
     /// <summary>Complete and pruned trials, plus running ones (other than this one) under constant liar.</summary>
-    private List<FrozenTrial> UsableTrials(SamplerContext context)
+    private List<FrozenTrial> UsableTrials(SamplerContext context, IReadOnlyList<FrozenTrial> trials)
     {
-        var list = new List<FrozenTrial>(context.Trials.Count);
-        foreach (var t in context.Trials)
+        var list = new List<FrozenTrial>(trials.Count);
+        foreach (var t in trials)
         {
             if (t.State is TrialState.Complete or TrialState.Pruned) list.Add(t);
             else if (ConstantLiar && t.State == TrialState.Running && t.TrialId != context.Trial.TrialId) list.Add(t);
