@@ -65,14 +65,17 @@ public static class ExperimentSearchSql
     }
 
     /// <summary>
-    /// MLflow's default is newest first with ties by ascending id; when order_by is given without
-    /// experiment_id, MLflow breaks ties by descending id instead.
+    /// The default is newest first. Experiments created within the same millisecond tie on
+    /// creation_time; ids grow with creation, so ties break by descending id and "newest first"
+    /// holds whatever the clock's resolution (MLflow breaks them by ascending id, which puts the
+    /// older of two same-millisecond experiments first). With an order_by lacking experiment_id,
+    /// ties also break by descending id, as in MLflow.
     /// </summary>
     private static List<string> Order(SearchSqlWriter w, IReadOnlyList<OrderByTerm> orderBy)
     {
         if (orderBy.Count == 0)
         {
-            return ["e.creation_time DESC", "e.experiment_id"];
+            return ["e.creation_time DESC", "e.experiment_id DESC"];
         }
 
         var order = orderBy

@@ -38,19 +38,19 @@ public abstract class ExperimentSearchSqlTests : IDisposable
         string.Join(",", _db!.Query(ExperimentSearchSql.Build(_db.Dialect, view, filter, orderBy, offset, limit)));
 
     [Fact]
-    public void Default_order_is_newest_first_then_ascending_id()
+    public void Default_order_is_newest_first_with_ties_newest_id_first()
     {
         if (_db is null)
         {
             return;
         }
 
-        Assert.Equal("5,6,4,2,1,0", Search());
+        Assert.Equal("6,5,4,2,1,0", Search());
     }
 
     [Theory]
     [InlineData(ViewType.DeletedOnly, "3")]
-    [InlineData(ViewType.All, "5,6,4,3,2,1,0")]
+    [InlineData(ViewType.All, "6,5,4,3,2,1,0")]
     public void View_type(ViewType view, string expected)
     {
         if (_db is null)
@@ -66,14 +66,14 @@ public abstract class ExperimentSearchSqlTests : IDisposable
     [InlineData("name = 'proto-exp-a'", "1")]
     [InlineData("attribute.name ILIKE 'PROTO-EXP-B'", "2")]
     [InlineData("attributes.name LIKE 'PROTO%'", "")]
-    [InlineData("name != 'Default'", "5,6,4,2,1")]
+    [InlineData("name != 'Default'", "6,5,4,2,1")]
     [InlineData("tags.team = 'vision'", "1")]
     [InlineData("tags.team LIKE '%l%'", "2")]
     [InlineData("tags.team != 'vision'", "2")]
-    [InlineData("tags.team IS NULL", "5,6,4,0")]
+    [InlineData("tags.team IS NULL", "6,5,4,0")]
     [InlineData("tags.team IS NOT NULL", "2,1")]
     [InlineData("creation_time > 0 AND name LIKE 'proto-exp-%'", "4,2,1")]
-    [InlineData("creation_time >= 500", "5,6,4")]
+    [InlineData("creation_time >= 500", "6,5,4")]
     [InlineData("last_update_time = 900", "1")]
     [InlineData("tags.team = 'vision' AND tags.owner = 'alice'", "1")]
     [InlineData("tags.team = 'vision' AND tags.owner = 'bob'", "")]
