@@ -36,6 +36,14 @@ if [ -z "${CAIRN_TEST_POSTGRES:-}" ] && [ "$(id -u)" = "0" ]; then
 fi
 [ -n "${CAIRN_TEST_POSTGRES:-}" ] || log "no PostgreSQL (not root and CAIRN_TEST_POSTGRES unset): PostgreSQL tests return early"
 
+# The web UI's browser tests drive Debian's Chromium; they fail without it when CI is set.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ]; then
+  log "installing chromium (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null
+fi
+[ -x /usr/bin/chromium ] || log "no /usr/bin/chromium: browser tests return early (or fail when CI is set)"
+
 out=$(mktemp)
 dotnet test Cairn.slnx "$@" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}

@@ -1,7 +1,9 @@
 using System.Reflection;
 using Cairn.Core;
+using Cairn.Core.Registry;
 using Cairn.Server.Endpoints;
 using Cairn.Server.Http;
+using Cairn.Server.Ui;
 using Cairn.Storage.Sql;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
@@ -37,7 +39,9 @@ public static class CairnServer
         var store = await SqlTrackingStore.OpenAsync(options.BackendStoreUri, options.EffectiveArtifactRoot, ct).ConfigureAwait(false);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<ITrackingStore>(store);
+        builder.Services.AddSingleton<IModelRegistryStore>(SqlModelRegistryStore.On(store));
         builder.Services.AddArtifacts(options);
+        builder.Services.AddCairnUi();
 
         var app = builder.Build();
         app.UseMiddleware<MlflowErrorMiddleware>();
@@ -47,6 +51,8 @@ public static class CairnServer
         app.MapGet("/version", () => Results.Text(Version));
         app.MapTracking();
         app.MapArtifacts();
+        app.MapRegistry();
+        app.MapCairnUi();
         return app;
     }
 

@@ -141,6 +141,22 @@ internal sealed class MlflowHttp : IDisposable
     public Task<JsonDocument> GetJsonAsync(string pathAndQuery, CancellationToken ct, string prefix = "api/2.0/mlflow/") =>
         SendJsonAsync(() => new HttpRequestMessage(HttpMethod.Get, prefix + pathAndQuery), pathAndQuery, ct, appendOnly: false);
 
+    /// <summary>Sends a JSON body with any method (the registry uses PATCH and DELETE with bodies) to <c>api/2.0/mlflow/{path}</c>.</summary>
+    public Task<JsonDocument> SendJsonAsync(HttpMethod method, string path, Action<Utf8JsonWriter> write, CancellationToken ct)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
+        }
+
+        var body = buffer.WrittenMemory;
+        return SendJsonAsync(() => new HttpRequestMessage(method, "api/2.0/mlflow/" + path)
+        {
+            Content = new ReadOnlyMemoryContent(body) { Headers = { ContentType = Json } },
+        }, path, ct, appendOnly: false);
+    }
+
     public Task<JsonDocument> PostJsonAbsoluteAsync(string relativePath, Action<Utf8JsonWriter> write, CancellationToken ct)
     {
         var buffer = new ArrayBufferWriter<byte>(256);

@@ -72,6 +72,9 @@ internal abstract class SearchLanguage
 
     protected virtual bool RejectsDuplicateOrderKeys => false;
 
+    /// <summary>Whether <c>run_id</c> takes a list (for IN and NOT IN); where it does not, a list is rejected.</summary>
+    protected virtual bool AcceptsRunIdLists => false;
+
     protected static Comparator? ParseComparator(string op) => op switch
     {
         "=" => Comparator.Equal,
@@ -157,7 +160,7 @@ internal abstract class SearchLanguage
                 {
                     RawValueKind.String => new StringValue(v.Text),
                     RawValueKind.Bare => throw NotQuoted(v),
-                    RawValueKind.List when key.Name == SearchAttributes.RunId && this is RunSearchLanguage => new StringListValue(v.Items),
+                    RawValueKind.List when key.Name == SearchAttributes.RunId && AcceptsRunIdLists => new StringListValue(v.Items),
                     RawValueKind.List => throw SearchErrors.At(
                         "Only the 'run_id' attribute supports comparison with a list of quoted string values.", v.Start),
                     _ => throw SearchErrors.At($"Expected a quoted string value for attributes. Got value {v.Source}", v.Start),
@@ -199,6 +202,8 @@ internal sealed class RunSearchLanguage : SearchLanguage
         "{'start_time', 'Created', 'created', 'run_name', 'end_time', 'artifact_uri', 'run_id', 'user_id', 'status'}";
 
     protected override bool RejectsDuplicateOrderKeys => true;
+
+    protected override bool AcceptsRunIdLists => true;
 
     protected override bool IsNumericAttribute(string name) => name is SearchAttributes.StartTime or SearchAttributes.EndTime;
 

@@ -301,7 +301,7 @@ public static class ArtifactEndpoints
     // ------------------------------------------------------------ shared
 
     /// <summary>MLflow answers 500 here; a missing file is a 404 in Cairn.</summary>
-    private static MlflowException MissingArtifact(string path) => MlflowException.NotFound($"Artifact '{path}' does not exist.");
+    internal static MlflowException MissingArtifact(string path) => MlflowException.NotFound($"Artifact '{path}' does not exist.");
 
     /// <summary>Folders carry no size and empty files no <c>file_size</c> (proto defaults are left out); no files, no key.</summary>
     private static void WriteFiles(Utf8JsonWriter w, IReadOnlyList<ArtifactFile> files, bool basenames)
@@ -329,7 +329,7 @@ public static class ArtifactEndpoints
     }
 
     /// <summary>Always an attachment with nosniff, so a stored HTML or SVG file never runs on the server's origin.</summary>
-    private static async Task SendFileAsync(HttpContext context, Stream content, string path)
+    internal static async Task SendFileAsync(HttpContext context, Stream content, string path)
     {
         await using (content)
         {

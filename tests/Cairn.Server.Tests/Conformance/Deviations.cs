@@ -24,7 +24,6 @@ public static partial class Deviations
     public static IReadOnlyList<Deviation> All { get; } =
     [
         // ------------------------------------------------------------ routes Cairn does not serve
-        new("ui_root", "The web UI is not served yet (a later issue); MLflow's answer is the placeholder text of a source build, not part of the REST contract.", 404, "ENDPOINT_NOT_FOUND"),
         new("graphql_get_experiment", "/graphql is an internal endpoint of MLflow's own web UI that no MLflow client calls; Cairn does not serve it.", 404, "ENDPOINT_NOT_FOUND"),
         new("graphql_invalid_query", "/graphql is not served (see graphql_get_experiment).", 404, "ENDPOINT_NOT_FOUND"),
 
@@ -43,9 +42,13 @@ public static partial class Deviations
         new("wrong_method_put_on_search", HtmlToJson, 405, "BAD_REQUEST"),
         new("wrong_method_post_on_patch_route", HtmlToJson, 405, "BAD_REQUEST"),
         new("wrong_method_patch_on_model_version_delete", HtmlToJson, 405, "BAD_REQUEST"),
+        new("search_registered_models_post_not_allowed", HtmlToJson + " (Like MLflow, registered-models/search is GET only.)", 405, "BAD_REQUEST"),
 
         // ------------------------------------------------------------ 500s for bad input
         new("json_array_body", "MLflow fails with an unhandled exception (500, HTML) on a JSON body that is not an object; it is the client's mistake, so Cairn answers 400.", 400, "INVALID_PARAMETER_VALUE"),
+        new("search_registered_models_duplicate_order_field",
+            "MLflow fails with 500 INTERNAL_ERROR when order_by names one column twice ('timestamp' and 'last_updated_timestamp'); it is the client's mistake, so Cairn answers 400 with the same message.",
+            400, "INVALID_PARAMETER_VALUE"),
         new("log_metric_value_object", "MLflow fails with an unhandled exception (500, HTML) on a metric value that is an object; Cairn answers 400 as for any other value of the wrong type.", 400, "INVALID_PARAMETER_VALUE"),
 
         // ------------------------------------------------------------ values MLflow stores wrongly
