@@ -36,6 +36,13 @@ if [ -z "${CAIRN_TEST_POSTGRES:-}" ] && [ "$(id -u)" = "0" ]; then
 fi
 [ -n "${CAIRN_TEST_POSTGRES:-}" ] || log "no PostgreSQL (not root and CAIRN_TEST_POSTGRES unset): PostgreSQL tests return early"
 
+# Figures (ScottPlot) render text with the DejaVu fonts of the base image; install them if absent.
+if [ ! -d /usr/share/fonts/truetype/dejavu ] && [ "$(id -u)" = "0" ]; then
+  log "installing fonts-dejavu-core (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq fonts-dejavu-core >/dev/null
+fi
+
 # The web UI's browser tests drive Debian's Chromium; they fail without it when CI is set.
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ]; then
   log "installing chromium (apt-get)"

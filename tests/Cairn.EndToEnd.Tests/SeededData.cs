@@ -1,3 +1,4 @@
+using Cairn.Server.Tests;
 namespace Cairn.EndToEnd.Tests;
 
 /// <summary>
@@ -22,7 +23,7 @@ public sealed record SeededData(
     public static readonly byte[] Png = Convert.FromBase64String(
         "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEklEQVR4nGP4z8DAAMIM/4EAAB/uBfsL2WiLAAAAAElFTkSuQmCC");
 
-    public static async Task<SeededData> SeedAsync(CairnServerProcess server)
+    public static async Task<SeededData> SeedAsync(CairnProcess server)
     {
         var t0 = DateTimeOffset.UtcNow.AddHours(-2).ToUnixTimeMilliseconds();
         var vision = await server.CreateExperimentAsync(VisionName);

@@ -1,3 +1,4 @@
+using Cairn.Server.Tests;
 using Microsoft.Playwright;
 
 namespace Cairn.EndToEnd.Tests;
@@ -18,7 +19,7 @@ public sealed class UiFixture : IAsyncLifetime
 
     private IPlaywright? _playwright;
 
-    public CairnServerProcess Server { get; private set; } = null!;
+    public CairnProcess Server { get; private set; } = null!;
 
     public IBrowser? Browser { get; private set; }
 
@@ -27,7 +28,7 @@ public sealed class UiFixture : IAsyncLifetime
 
     public SeededData Data { get; private set; } = null!;
 
-    public static string ScreenshotDir { get; } = Path.Combine(CairnServerProcess.RepoRoot, "tests", "Cairn.EndToEnd.Tests", "TestResults", "screenshots");
+    public static string ScreenshotDir { get; } = Path.Combine(CairnProcess.RepoRoot, "tests", "Cairn.EndToEnd.Tests", "TestResults", "screenshots");
 
     public async Task InitializeAsync()
     {
@@ -43,7 +44,7 @@ public sealed class UiFixture : IAsyncLifetime
             return;
         }
 
-        Server = await CairnServerProcess.StartAsync();
+        Server = await CairnProcess.StartAsync();
         Data = await SeededData.SeedAsync(Server);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

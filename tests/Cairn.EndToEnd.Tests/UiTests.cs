@@ -86,7 +86,7 @@ public sealed partial class UiTests(UiFixture ui)
             await page.GetByRole(AriaRole.Button, new() { Name = $"Restore {renamed}" }).ClickAsync();
             await Expect(page.GetByRole(AriaRole.Button, new() { Name = $"Restore {renamed}" })).ToHaveCountAsync(0);
 
-            var json = await ui.Server.GetAsync("experiments/get-by-name?experiment_name=" + Uri.EscapeDataString(renamed));
+            var json = await ui.Server.OkGetAsync("experiments/get-by-name?experiment_name=" + Uri.EscapeDataString(renamed));
             Assert.Equal("active", (string?)json["experiment"]!["lifecycle_stage"]);
         });
     }
