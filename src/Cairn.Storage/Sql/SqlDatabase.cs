@@ -113,7 +113,8 @@ public sealed class SqlDatabase : IAsyncDisposable
 
         // Per-connection settings: wait rather than fail on a busy file, and make LIKE case-sensitive as MLflow's is.
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA case_sensitive_like=ON; PRAGMA synchronous=NORMAL;";
+        // Checkpoints run in the background (WalCheckpointer), never in the committing writer.
+        pragma.CommandText = "PRAGMA busy_timeout=30000; PRAGMA case_sensitive_like=ON; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0;";
         await pragma.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         return connection;
     }

@@ -22,6 +22,7 @@ public sealed class SqlTrackingStore : ITrackingStore
 
     private readonly SqlDatabase _db;
     private readonly WriteQueue _writer;
+    private readonly WalCheckpointer? _checkpointer;
     private readonly string _artifactRoot;
     private int _runsSinceAnalyze;
     private int _runsAtLastAnalyze;
@@ -32,6 +33,7 @@ public sealed class SqlTrackingStore : ITrackingStore
         _db = db;
         _artifactRoot = artifactRoot;
         _writer = new WriteQueue(db);
+        _checkpointer = db.Dialect == SqlDialect.Sqlite ? new WalCheckpointer(db) : null;
     }
 
     public SqlDialect Dialect => _db.Dialect;
@@ -1083,6 +1085,11 @@ public sealed class SqlTrackingStore : ITrackingStore
     public async ValueTask DisposeAsync()
     {
         await _writer.DisposeAsync().ConfigureAwait(false);
+        if (_checkpointer is not null)
+        {
+            await _checkpointer.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _db.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -110,6 +110,29 @@ public sealed class SqlTrackingStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Closing_the_store_checkpoints_the_wal_and_keeps_every_point()
+    {
+        var run = await NewRunAsync();
+        for (var b = 0; b < 20; b++)
+        {
+            await _store.LogBatchAsync(run, Enumerable.Range(b * 1000, 1000).Select(i => new Metric("m", i, i, i)).ToList(), [], []);
+        }
+
+        await _store.DisposeAsync();
+        var wal = Path.Combine(_dir, "t.db-wal");
+        Assert.True(!File.Exists(wal) || new FileInfo(wal).Length == 0, "the WAL was not checkpointed into the database");
+
+        _store = await SqlTrackingStore.OpenAsync(Uri, "mlflow-artifacts:/");
+        long count = 0;
+        await foreach (var p in _store.GetMetricHistoryAsync(run, "m", long.MinValue, 100_000))
+        {
+            Assert.Equal(count++, p.Metric.Step);
+        }
+
+        Assert.Equal(20_000, count);
+    }
+
+    [Fact]
     public void Sampled_steps_keep_the_first_and_last_and_at_most_about_max_results()
     {
         var steps = Enumerable.Range(0, 250).Select(i => (long)i).ToList();
