@@ -50,4 +50,21 @@ public class NormalMathTests
         var expected = mu + sigma * (pdf(a) - pdf(b)) / (NormalMath.Phi(b) - NormalMath.Phi(a));
         Assert.Equal(expected, sum / n, 3);
     }
+
+    // scipy.special.log_ndtr values; below -20 the asymptotic series takes over (Optuna 3.1's _log_ndtr).
+    [Theory]
+    [InlineData(-30.0, -454.32124395634327)]
+    [InlineData(-5.0, -15.064998393988727)]
+    [InlineData(7.0, -1.2798125438866539e-12)]
+    public void LogPhi_is_accurate_in_both_tails(double z, double expected) =>
+        Assert.Equal(1.0, NormalMath.LogPhi(z) / expected, 1e-10);
+
+    // Optuna 3.1.0's _truncnorm._log_gauss_mass for the same intervals (central, far left tail, right, wide).
+    [Theory]
+    [InlineData(-1.0, 1.0, -0.38171514630212616)]
+    [InlineData(-40.0, -39.0, -765.0831565643776)]
+    [InlineData(1.0, 2.0, -1.9957982691807552)]
+    [InlineData(-0.5, 38.0, -0.3689464152886564)]
+    public void LogGaussMass_matches_optuna_3_1(double a, double b, double expected) =>
+        Assert.Equal(1.0, NormalMath.LogGaussMass(a, b) / expected, 1e-10);
 }

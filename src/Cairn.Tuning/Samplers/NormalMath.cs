@@ -63,6 +63,46 @@ internal static class NormalMath
     /// <summary>Standard normal CDF, accurate in both tails.</summary>
     public static double Phi(double z) => 0.5 * Erfc(-z / Sqrt2);
 
+    /// <summary>log Φ(z), finite far into the left tail (asymptotic series below −20, as Optuna 3.1's <c>_log_ndtr</c>).</summary>
+    public static double LogPhi(double z)
+    {
+        if (z > 6) return -Phi(-z); // log(1 - p) = -p to double precision here
+        if (z > -20) return Math.Log(Phi(z));
+        // log Φ(z) = −z²/2 − log(−z) − log √(2π) + log(1 − 1/z² + 3/z⁴ − 15/z⁶ + ...)
+        var logLhs = -0.5 * z * z - Math.Log(-z) - 0.5 * Math.Log(2 * Math.PI);
+        double last = 0, rhs = 1, numerator = 1, denomFactor = 1, sign = 1;
+        var denomCons = 1 / (z * z);
+        for (var i = 1; Math.Abs(last - rhs) > double.Epsilon && i < 100; i++)
+        {
+            last = rhs;
+            sign = -sign;
+            denomFactor *= denomCons;
+            numerator *= 2 * i - 1;
+            rhs += sign * numerator * denomFactor;
+        }
+        return logLhs + Math.Log(rhs);
+    }
+
+    /// <summary>log(Φ(b) − Φ(a)) for a ≤ b, accurate in both tails (Optuna 3.1's <c>_truncnorm._log_gauss_mass</c>):
+    /// tails are worked in the left tail in log space, central intervals as log1p(−Φ(a) − Φ(−b)).</summary>
+    public static double LogGaussMass(double a, double b)
+    {
+        if (b <= 0)
+        {
+            var lb = LogPhi(b);
+            return lb + Log1P(-Math.Exp(LogPhi(a) - lb));
+        }
+        if (a > 0) return LogGaussMass(-b, -a);
+        return Log1P(-Phi(a) - Phi(-b));
+    }
+
+    /// <summary>log(1 + x), accurate for small x (Kahan's trick; Math has no log1p).</summary>
+    internal static double Log1P(double x)
+    {
+        var u = 1 + x;
+        return u == 1 ? x : Math.Log(u) * x / (u - 1);
+    }
+
     /// <summary>Inverse of the standard normal CDF (Acklam's rational approximation refined by one Halley step).</summary>
     public static double PhiInverse(double p)
     {
@@ -94,16 +134,18 @@ internal static class NormalMath
         return x - u / (1 + x * u / 2);
     }
 
-    /// <summary>Draws from N(mu, sigma) truncated to [low, high] by inverting the CDF on the side with more mass.</summary>
+    /// <summary>Draws from N(mu, sigma) truncated to [low, high] by inverting the CDF at one uniform u (the u-quantile,
+    /// as Optuna 3.1's <c>_truncnorm.rvs</c> does), working on the side with more mass for accuracy.</summary>
     public static double SampleTruncated(Random rng, double mu, double sigma, double low, double high)
     {
         var a = (low - mu) / sigma;
         var b = (high - mu) / sigma;
-        var flip = a > 0;
-        if (flip) (a, b) = (-b, -a);
+        var u = rng.NextDouble();
+        var flip = a >= 0; // Optuna's ppf works in the right tail from a >= 0 on
+        if (flip) (a, b, u) = (-b, -a, 1 - u);
         var pa = Phi(a);
         var pb = Phi(b);
-        var z = PhiInverse(pa + rng.NextDouble() * (pb - pa));
+        var z = PhiInverse(pa + u * (pb - pa));
         if (double.IsNaN(z)) z = a;
         z = Math.Clamp(z, a, b);
         if (flip) z = -z;

@@ -1,7 +1,13 @@
 namespace Cairn.Tuning.Samplers;
 
 /// <summary>Settings shared by the two Parzen estimators of TPE (Optuna 3.1 semantics).</summary>
-internal sealed record ParzenSettings(bool ConsiderPrior, double PriorWeight, bool ConsiderMagicClip, bool ConsiderEndpoints, bool Multivariate);
+/// <param name="SigmaWeightedKernels">Score continuous kernels as Optuna 3.1 does: its <c>_truncnorm.logpdf</c>
+/// standardises x but leaves out the −log σ term (optuna/optuna#5109, fixed only in later releases), so
+/// <see cref="ParzenEstimator.LogPdf"/> is log Σ_k w_k σ_k N_k(x), not a normalised density: wide kernels (the prior
+/// above all) weigh σ times more. Stepped, int and categorical parameters are unaffected (their masses are exact).
+/// <c>false</c> gives the normalised mixture density.</param>
+internal sealed record ParzenSettings(bool ConsiderPrior, double PriorWeight, bool ConsiderMagicClip, bool ConsiderEndpoints, bool Multivariate,
+    bool SigmaWeightedKernels = true);
 
 /// <summary>
 /// A mixture of truncated normals (numeric parameters, in log space for log parameters) and smoothed categorical
@@ -25,10 +31,9 @@ internal sealed class ParzenEstimator
         public double? Q;
         public double[] Mus = [];
         public double[] Sigmas = [];
-        public double[] LogNormalizer = []; // log(1 / (sqrt(2 pi) sigma p_accept)) for continuous; log p_accept for stepped
+        public double[] LogNormalizer = []; // continuous: -log(sqrt(2 pi) p_accept), minus log sigma unless sigma-weighted; stepped: log p_accept
         public double[][]? LogCategorical;  // [component][choice]
         public double[][]? Categorical;
-        public double[]? PAccept;
     }
 
     /// <param name="space">Distributions of the parameters modelled together.</param>
@@ -108,15 +113,14 @@ internal sealed class ParzenEstimator
             if (considerPrior) sigmas[n] = high - low;
             param.Mus = mus;
             param.Sigmas = sigmas;
-            param.PAccept = new double[_components];
             param.LogNormalizer = new double[_components];
             for (var k = 0; k < _components; k++)
             {
-                var pAccept = NormalCdf(high, mus[k], sigmas[k]) - NormalCdf(low, mus[k], sigmas[k]);
-                param.PAccept[k] = pAccept;
+                // log p_accept computed in log space (Optuna 3.1's _log_gauss_mass), so far-off kernels keep their tiny mass.
+                var logPAccept = NormalMath.LogGaussMass((low - mus[k]) / sigmas[k], (high - mus[k]) / sigmas[k]);
                 param.LogNormalizer[k] = param.Q is null
-                    ? -Math.Log(Math.Sqrt(2 * Math.PI) * sigmas[k] * pAccept)
-                    : Math.Log(pAccept + Eps);
+                    ? -0.5 * Math.Log(2 * Math.PI) - (settings.SigmaWeightedKernels ? 0.0 : Math.Log(sigmas[k])) - logPAccept
+                    : logPAccept;
             }
         }
     }
@@ -167,7 +171,9 @@ internal sealed class ParzenEstimator
         return result;
     }
 
-    /// <summary>Log density (log probability mass for stepped and categorical parameters) of each point.</summary>
+    /// <summary>Log density (log probability mass for stepped and categorical parameters) of each point; with
+    /// <see cref="ParzenSettings.SigmaWeightedKernels"/> (the default, Optuna 3.1's scoring) each continuous kernel's
+    /// density is multiplied by its σ.</summary>
     public double[] LogPdf(double[][] samples)
     {
         var size = samples.Length == 0 ? 0 : samples[0].Length;
@@ -192,8 +198,9 @@ internal sealed class ParzenEstimator
                     var lower = Math.Max(x - q / 2, param.Low);
                     for (var k = 0; k < _components; k++)
                     {
-                        var mass = NormalCdf(upper, param.Mus[k], param.Sigmas[k]) - NormalCdf(lower, param.Mus[k], param.Sigmas[k]);
-                        component[k] += Math.Log(mass + Eps) - param.LogNormalizer[k];
+                        // Exact log mass of the step's cell, as Optuna 3.1 (no epsilon floor: a far kernel's mass is tiny, not 1e-12).
+                        var sigma = param.Sigmas[k];
+                        component[k] += NormalMath.LogGaussMass((lower - param.Mus[k]) / sigma, (upper - param.Mus[k]) / sigma) - param.LogNormalizer[k];
                     }
                 }
                 else
@@ -245,8 +252,6 @@ internal sealed class ParzenEstimator
         }
     }
 
-    private static double NormalCdf(double x, double mu, double sigma) =>
-        0.5 * NormalMath.Erfc(-(x - mu) / Math.Max(Math.Sqrt(2) * sigma, Eps));
 
     private static double LogSumExp(double[] values)
     {

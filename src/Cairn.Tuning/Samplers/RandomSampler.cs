@@ -7,8 +7,15 @@ public sealed class RandomSampler : ISampler
 
     public RandomSampler(int? seed = null) => _rng = SeededRandom.Create(seed);
 
+    /// <summary>With a given generator (tests replay numpy's stream with it).</summary>
+    internal RandomSampler(Random rng) => _rng = rng;
+
     public double SampleIndependent(SamplerContext context, string name, Distribution distribution) => Sample(_rng, distribution);
 
+    /// <summary>One draw, consuming the generator exactly as Optuna 3.1's RandomSampler consumes numpy's (its
+    /// <c>_SearchSpaceTransform</c>): one uniform per numeric parameter over its transformed bounds (stepped and int
+    /// ranges widened by half a step, then rounded to the grid), one uniform per choice for a categorical parameter
+    /// (the largest wins). Each is uniform over the parameter's values.</summary>
     internal static double Sample(Random rng, Distribution distribution)
     {
         switch (distribution)
@@ -16,10 +23,7 @@ public sealed class RandomSampler : ISampler
             case FloatDistribution f when f.Log:
                 return Math.Clamp(Math.Exp(Math.Log(f.Low) + rng.NextDouble() * (Math.Log(f.High) - Math.Log(f.Low))), f.Low, f.High);
             case FloatDistribution { Step: { } step } f:
-                {
-                    var n = (long)Math.Round((f.High - f.Low) / step);
-                    return Math.Min(f.High, f.Low + rng.NextInt64(0, n + 1) * step);
-                }
+                return OnGrid(rng, f.Low, f.High, step);
             case FloatDistribution f:
                 return Math.Min(f.High, f.Low + rng.NextDouble() * (f.High - f.Low));
             case IntDistribution i when i.Log:
@@ -30,11 +34,27 @@ public sealed class RandomSampler : ISampler
                     return Math.Clamp(Math.Round(Math.Exp(lo + rng.NextDouble() * (hi - lo))), i.Low, i.High);
                 }
             case IntDistribution i:
-                return i.Low + rng.NextInt64(0, (i.High - i.Low) / i.Step + 1) * i.Step;
+                return OnGrid(rng, i.Low, i.High, i.Step);
             case CategoricalDistribution c:
-                return rng.Next(c.Choices.Count);
+                {
+                    var best = 0;
+                    var max = double.NegativeInfinity;
+                    for (var k = 0; k < c.Choices.Count; k++)
+                    {
+                        var u = rng.NextDouble();
+                        if (u > max) { max = u; best = k; }
+                    }
+                    return best;
+                }
             default:
                 throw new ArgumentException($"Unsupported distribution {distribution.GetType().Name}.");
         }
+    }
+
+    /// <summary>Uniform over [low − step/2, high + step/2], rounded (half to even, as numpy) to the grid low + k·step.</summary>
+    private static double OnGrid(Random rng, double low, double high, double step)
+    {
+        var x = low - 0.5 * step + rng.NextDouble() * (high - low + step);
+        return Math.Clamp(Math.Round((x - low) / step) * step + low, low, high);
     }
 }

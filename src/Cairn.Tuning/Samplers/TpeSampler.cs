@@ -3,7 +3,9 @@ namespace Cairn.Tuning.Samplers;
 /// <summary>
 /// Tree-structured Parzen Estimator, with Optuna 3.1's defaults: after <c>nStartupTrials</c> random trials, trials are
 /// split into a good group (the best gamma(n) = min(ceil(0.1 n), 25)) and the rest; each group gets a Parzen estimator;
-/// <c>nEiCandidates</c> points drawn from the good estimator are scored by l(x)/g(x) and the best is taken.
+/// <c>nEiCandidates</c> points drawn from the good estimator are scored by l(x)/g(x) and the best is taken. Continuous
+/// kernels are scored as Optuna 3.1 scores them, each weighted by its σ (see <see cref="ParzenSettings.SigmaWeightedKernels"/>);
+/// on numpy's random stream this sampler replays Optuna 3.1's trials.
 /// Multivariate mode models the parameters every trial shares jointly; constant liar counts running trials
 /// as bad so parallel workers spread out.
 /// </summary>
@@ -18,13 +20,22 @@ public sealed class TpeSampler : ISampler
     public TpeSampler(int? seed = null, int nStartupTrials = 10, int nEiCandidates = 24, bool multivariate = false,
         bool constantLiar = false, bool considerPrior = true, double priorWeight = 1.0, bool considerMagicClip = true,
         bool considerEndpoints = false, Func<int, int>? gamma = null, Func<int, double[]>? weights = null)
+        // Two streams seeded alike, as in Optuna: the startup trials are exactly RandomSampler(seed)'s trials.
+        : this(SeededRandom.Create(seed), new RandomSampler(seed), nStartupTrials, nEiCandidates, multivariate, constantLiar,
+            considerPrior, priorWeight, considerMagicClip, considerEndpoints, gamma, weights)
+    {
+    }
+
+    /// <summary>With given generators: tests drive it with numpy's MT19937 stream to replay Optuna's own trials.</summary>
+    internal TpeSampler(Random rng, RandomSampler startup, int nStartupTrials = 10, int nEiCandidates = 24, bool multivariate = false,
+        bool constantLiar = false, bool considerPrior = true, double priorWeight = 1.0, bool considerMagicClip = true,
+        bool considerEndpoints = false, Func<int, int>? gamma = null, Func<int, double[]>? weights = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(nStartupTrials);
         ArgumentOutOfRangeException.ThrowIfLessThan(nEiCandidates, 1);
         if (!(priorWeight > 0)) throw new ArgumentException($"priorWeight must be > 0, got {priorWeight}.");
-        // Two streams seeded alike, as in Optuna: the startup trials are exactly RandomSampler(seed)'s trials.
-        _rng = SeededRandom.Create(seed);
-        _random = new RandomSampler(seed);
+        _rng = rng;
+        _random = startup;
         NStartupTrials = nStartupTrials;
         NEiCandidates = nEiCandidates;
         Multivariate = multivariate;
