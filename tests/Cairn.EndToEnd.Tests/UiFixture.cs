@@ -44,6 +44,8 @@ public sealed class UiFixture : IAsyncLifetime
             return;
         }
 
+        // The machine is shared and plotly's full bundle is large: give assertions more than Playwright's 5 s.
+        Assertions.SetDefaultExpectTimeout(15_000);
         Server = await CairnProcess.StartAsync();
         Data = await SeededData.SeedAsync(Server);
         _playwright = await Playwright.CreateAsync();
@@ -101,6 +103,16 @@ public sealed class UiFixture : IAsyncLifetime
             }
 
             throw new InvalidOperationException($"{name} failed at {page.Url}; screenshot: {file}\nserver output:\n{Server.Output}", ex);
+        }
+    }
+
+    /// <summary>With CAIRN_UI_SCREENSHOTS set, saves a screenshot of a page mid-test for review (a test's last page is saved anyway).</summary>
+    public static async Task ReviewScreenshotAsync(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("CAIRN_UI_SCREENSHOTS") is { Length: > 0 } reviewDir)
+        {
+            Directory.CreateDirectory(reviewDir);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(reviewDir, name + ".png"), FullPage = true });
         }
     }
 
