@@ -56,10 +56,23 @@ public static class CairnServer
         return app;
     }
 
+    /// <summary>A browser asking for a page (not an MLflow client calling the API).</summary>
+    private static bool WantsPage(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method)
+        && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase)
+        && !(request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/ajax-api"));
+
     /// <summary>Routing's own 404 and 405 answers, in MLflow's error envelope instead of an empty body.</summary>
     private static Task StatusPageAsync(StatusCodeContext status)
     {
         var context = status.HttpContext;
+        if (context.Response.StatusCode == StatusCodes.Status404NotFound && WantsPage(context.Request))
+        {
+            // A person typed or followed a bad address: show the web UI's page, not the API's JSON.
+            context.Response.Redirect("/not-found");
+            return Task.CompletedTask;
+        }
+
         return context.Response.StatusCode switch
         {
             StatusCodes.Status404NotFound => Responses.ErrorAsync(context, 404, "ENDPOINT_NOT_FOUND", $"No endpoint {context.Request.Method} {context.Request.Path}."),

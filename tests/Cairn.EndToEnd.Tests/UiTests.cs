@@ -123,6 +123,25 @@ public sealed partial class UiTests(UiFixture ui)
     }
 
     [Fact]
+    public async Task A_mistyped_address_shows_the_not_found_page_while_the_api_keeps_its_json_404()
+    {
+        if (ui.Unavailable is not null)
+        {
+            return;
+        }
+
+        await ui.WithPageAsync(nameof(A_mistyped_address_shows_the_not_found_page_while_the_api_keeps_its_json_404), async page =>
+        {
+            await page.GotoAsync("/no-such-page");
+            await Expect(page.GetByText("This page does not exist")).ToBeVisibleAsync();
+        });
+
+        using var api = await ui.Server.Http.GetAsync("/api/2.0/mlflow/does-not-exist");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, api.StatusCode);
+        Assert.Contains("ENDPOINT_NOT_FOUND", await api.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Empty_experiment_says_there_are_no_runs()
     {
         if (ui.Unavailable is not null)
