@@ -79,22 +79,7 @@ public sealed record ModelSignature(IReadOnlyList<ColumnSpec> Inputs, IReadOnlyL
 
     internal static IReadOnlyList<ColumnSpec> ParseColumns(string json, string where)
     {
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidModelPackageException($"{where} is not valid JSON: {e.Message}");
-        }
-
-        if (node is not JsonArray array)
-        {
-            throw new InvalidModelPackageException($"{where} must be a JSON list of columns.");
-        }
-
-        return array.Select(c => ColumnSpec.FromJson(c, where)).ToList();
+        return ParseList(json, where, "columns").Select(c => ColumnSpec.FromJson(c, where)).ToList();
     }
 
     internal static string ParamsJson(IReadOnlyList<ParamSpec> @params) =>
@@ -108,6 +93,18 @@ public sealed record ModelSignature(IReadOnlyList<ColumnSpec> Inputs, IReadOnlyL
 
     internal static IReadOnlyList<ParamSpec> ParseParams(string json, string where)
     {
+        return ParseList(json, where, "parameters").Select(p =>
+        {
+            var name = p?["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : throw new InvalidModelPackageException($"{where}: a parameter has no 'name'.");
+            var type = p["type"] is JsonValue t && t.TryGetValue<string>(out var ts) ? ts : throw new InvalidModelPackageException($"{where}: parameter '{name}' has no 'type'.");
+            var shape = p["shape"] is JsonArray sh ? sh.Select(x => x!.GetValue<int>()).ToList() : null;
+            return new ParamSpec(name, type, p["default"]?.DeepClone(), shape);
+        }).ToList();
+    }
+
+    /// <summary>Parses the JSON list MLflow stores as text inside the MLmodel YAML, naming <paramref name="where"/> on failure.</summary>
+    private static JsonArray ParseList(string json, string where, string items)
+    {
         JsonNode? node;
         try
         {
@@ -118,17 +115,6 @@ public sealed record ModelSignature(IReadOnlyList<ColumnSpec> Inputs, IReadOnlyL
             throw new InvalidModelPackageException($"{where} is not valid JSON: {e.Message}");
         }
 
-        if (node is not JsonArray array)
-        {
-            throw new InvalidModelPackageException($"{where} must be a JSON list of parameters.");
-        }
-
-        return array.Select(p =>
-        {
-            var name = p?["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : throw new InvalidModelPackageException($"{where}: a parameter has no 'name'.");
-            var type = p["type"] is JsonValue t && t.TryGetValue<string>(out var ts) ? ts : throw new InvalidModelPackageException($"{where}: parameter '{name}' has no 'type'.");
-            var shape = p["shape"] is JsonArray sh ? sh.Select(x => x!.GetValue<int>()).ToList() : null;
-            return new ParamSpec(name, type, p["default"]?.DeepClone(), shape);
-        }).ToList();
+        return node as JsonArray ?? throw new InvalidModelPackageException($"{where} must be a JSON list of {items}.");
     }
 }

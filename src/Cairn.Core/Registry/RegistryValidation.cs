@@ -86,7 +86,7 @@ public static partial class RegistryValidation
     /// </summary>
     public static bool IsLocalSource(string source)
     {
-        var scheme = SchemeOf(source);
+        var scheme = UriScheme.Of(source);
         if (scheme is null)
         {
             return true;
@@ -109,7 +109,7 @@ public static partial class RegistryValidation
     /// <summary>The local path a local source names (a <c>file:</c> URI's path, percent-decoded).</summary>
     public static string LocalPath(string source)
     {
-        if (SchemeOf(source) is null)
+        if (UriScheme.Of(source) is null)
         {
             return source;
         }
@@ -158,26 +158,6 @@ public static partial class RegistryValidation
     [GeneratedRegex("/+")]
     private static partial Regex MultipleSlashes();
 
-    /// <summary>The scheme of a URI, or null for a plain path (a single letter is a Windows drive, not a scheme).</summary>
-    public static string? SchemeOf(string uri)
-    {
-        var colon = uri.IndexOf(':', StringComparison.Ordinal);
-        if (colon < 2 || !char.IsAsciiLetter(uri[0]))
-        {
-            return null;
-        }
-
-        for (var i = 1; i < colon; i++)
-        {
-            if (!(char.IsAsciiLetterOrDigit(uri[i]) || uri[i] is '+' or '-' or '.'))
-            {
-                return null;
-            }
-        }
-
-        return uri[..colon];
-    }
-
     private static string HostOf(string uri)
     {
         var rest = uri[(uri.IndexOf(':', StringComparison.Ordinal) + 1)..];
@@ -197,7 +177,7 @@ public static partial class RegistryValidation
     /// <summary>The path part of a URI as Python's <c>urlparse</c> splits it (after scheme and authority, before query and fragment).</summary>
     private static string PathOf(string uri)
     {
-        var rest = SchemeOf(uri) is { } scheme ? uri[(scheme.Length + 1)..] : uri;
+        var rest = UriScheme.Of(uri) is { } scheme ? uri[(scheme.Length + 1)..] : uri;
         if (rest.StartsWith("//", StringComparison.Ordinal))
         {
             var slash = rest.IndexOfAny(['/', '?', '#'], 2);

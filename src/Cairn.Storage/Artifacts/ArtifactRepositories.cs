@@ -27,7 +27,7 @@ public sealed class ArtifactRepositories
     public IArtifactRepository ForUri(string artifactUri)
     {
         ArgumentNullException.ThrowIfNull(artifactUri);
-        var scheme = SchemeOf(artifactUri);
+        var scheme = UriScheme.Of(artifactUri);
         switch (scheme?.ToLowerInvariant())
         {
             case ProxyScheme:
@@ -47,32 +47,12 @@ public sealed class ArtifactRepositories
         }
     }
 
-    private string DestinationFolder() => SchemeOf(_destination)?.ToLowerInvariant() switch
+    private string DestinationFolder() => UriScheme.Of(_destination)?.ToLowerInvariant() switch
     {
         null => Path.GetFullPath(_destination),
         "file" => FileUriPath(_destination),
         var other => throw new MlflowException(ErrorCode.NotImplemented, $"Artifact destinations with the scheme '{other}' are not supported by this server yet: {_destination}"),
     };
-
-    /// <summary>The scheme of a URI, or null for a plain path (a Windows drive letter is not a scheme).</summary>
-    internal static string? SchemeOf(string uri)
-    {
-        var colon = uri.IndexOf(':', StringComparison.Ordinal);
-        if (colon < 2 || !char.IsAsciiLetter(uri[0]))
-        {
-            return null;
-        }
-
-        for (var i = 1; i < colon; i++)
-        {
-            if (!(char.IsAsciiLetterOrDigit(uri[i]) || uri[i] is '+' or '-' or '.'))
-            {
-                return null;
-            }
-        }
-
-        return uri[..colon];
-    }
 
     private static string StripAuthority(string rest)
     {

@@ -136,9 +136,7 @@ public sealed class SqlTrackingStore : ITrackingStore
             throw MlflowException.InvalidParameter("Invalid query string");
         }
 
-        var hasScheme = location.IndexOf(':', StringComparison.Ordinal) is var colon and > 1
-            && location[..colon].All(c => char.IsLetterOrDigit(c) || c is '+' or '-' or '.');
-        if (hasScheme)
+        if (UriScheme.Of(location) is not null)
         {
             return location;
         }
