@@ -10,6 +10,11 @@ public enum ErrorCode
     ResourceDoesNotExist,
     InvalidState,
     NotImplemented,
+    EndpointNotFound,
+    Unauthenticated,
+    PermissionDenied,
+    RequestLimitExceeded,
+    TemporarilyUnavailable,
 }
 
 /// <summary>An error that crosses the wire as <c>{"error_code": ..., "message": ...}</c>.</summary>
@@ -26,14 +31,23 @@ public sealed class MlflowException(ErrorCode code, string message) : Exception(
         ErrorCode.ResourceDoesNotExist => "RESOURCE_DOES_NOT_EXIST",
         ErrorCode.InvalidState => "INVALID_STATE",
         ErrorCode.NotImplemented => "NOT_IMPLEMENTED",
+        ErrorCode.EndpointNotFound => "ENDPOINT_NOT_FOUND",
+        ErrorCode.Unauthenticated => "UNAUTHENTICATED",
+        ErrorCode.PermissionDenied => "PERMISSION_DENIED",
+        ErrorCode.RequestLimitExceeded => "REQUEST_LIMIT_EXCEEDED",
+        ErrorCode.TemporarilyUnavailable => "TEMPORARILY_UNAVAILABLE",
         _ => "INTERNAL_ERROR",
     };
 
     public int HttpStatus => Code switch
     {
         ErrorCode.BadRequest or ErrorCode.InvalidParameterValue or ErrorCode.ResourceAlreadyExists => 400,
-        ErrorCode.ResourceDoesNotExist => 404,
+        ErrorCode.ResourceDoesNotExist or ErrorCode.EndpointNotFound => 404,
+        ErrorCode.Unauthenticated => 401,
+        ErrorCode.PermissionDenied => 403,
+        ErrorCode.RequestLimitExceeded => 429,
         ErrorCode.NotImplemented => 501,
+        ErrorCode.TemporarilyUnavailable => 503,
         _ => 500,
     };
 

@@ -250,7 +250,14 @@ public sealed class FluentApiTests(ServerFixture fixture) : IClassFixture<Server
         await using (var run = await _client.StartRunAsync(Options() with { LogSystemMetrics = true, SystemMetricsInterval = TimeSpan.FromMilliseconds(100) }))
         {
             runId = run.RunId;
-            await Task.Delay(550);
+            // Until two samples arrived (a loaded CI machine may take longer than a few intervals).
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            do
+            {
+                await Task.Delay(150);
+                await run.FlushAsync();
+            }
+            while ((await ((RestTrackingStore)_client.Store).GetMetricHistoryAsync(runId, "system/cpu_utilization_percentage")).Count < 2 && DateTime.UtcNow < deadline);
         }
 
         var got = await _client.Store.GetRunAsync(runId);

@@ -6,9 +6,9 @@ namespace Cairn.Client.Rest;
 
 /// <summary>
 /// Turns MLflow error answers into <see cref="MlflowException"/>s. The wire <c>error_code</c> and the
-/// HTTP status are kept in <see cref="Exception.Data"/> (<see cref="WireCodeKey"/>, <see cref="HttpStatusKey"/>)
-/// because Core's <see cref="ErrorCode"/> names only the codes a tracking store raises; a server may
-/// answer others (PERMISSION_DENIED, REQUEST_LIMIT_EXCEEDED, ENDPOINT_NOT_FOUND...).
+/// HTTP status are also kept in <see cref="Exception.Data"/> (<see cref="WireCodeKey"/>, <see cref="HttpStatusKey"/>):
+/// a server may answer a code MLflow added after this client (it maps to the nearest
+/// <see cref="ErrorCode"/> by status) or a status other than the code's usual one.
 /// </summary>
 public static class MlflowErrors
 {
@@ -94,11 +94,20 @@ public static class MlflowErrors
         "RESOURCE_DOES_NOT_EXIST" => ErrorCode.ResourceDoesNotExist,
         "INVALID_STATE" => ErrorCode.InvalidState,
         "NOT_IMPLEMENTED" => ErrorCode.NotImplemented,
+        "ENDPOINT_NOT_FOUND" => ErrorCode.EndpointNotFound,
+        "UNAUTHENTICATED" => ErrorCode.Unauthenticated,
+        "PERMISSION_DENIED" => ErrorCode.PermissionDenied,
+        "REQUEST_LIMIT_EXCEEDED" => ErrorCode.RequestLimitExceeded,
+        "TEMPORARILY_UNAVAILABLE" => ErrorCode.TemporarilyUnavailable,
         _ => status switch
         {
-            >= 400 and < 500 and not 404 => ErrorCode.BadRequest,
+            401 => ErrorCode.Unauthenticated,
+            403 => ErrorCode.PermissionDenied,
             404 => ErrorCode.ResourceDoesNotExist,
+            429 => ErrorCode.RequestLimitExceeded,
+            >= 400 and < 500 => ErrorCode.BadRequest,
             501 => ErrorCode.NotImplemented,
+            503 => ErrorCode.TemporarilyUnavailable,
             _ => ErrorCode.InternalError,
         },
     };
