@@ -15,7 +15,7 @@ public sealed record LoggedModel(string ModelUri, string ArtifactUri, ModelFile 
 /// <summary>Loading model packages: from a local folder, or from any model URI through the tracking server.</summary>
 public static class ModelLoader
 {
-    /// <summary>Loads the package in a local folder with the first flavor Cairn can load (<c>mlnet</c>).</summary>
+    /// <summary>Loads the package in a local folder with the first flavor Cairn can load (<c>mlnet</c>, then <c>onnx</c>).</summary>
     public static IModelPredictor Load(string packageDir)
     {
         var file = ModelFile.Read(packageDir);
@@ -24,8 +24,13 @@ public static class ModelLoader
             return MLNetFlavor.Load(packageDir);
         }
 
+        if (file.Flavors.ContainsKey(OnnxFlavor.Name))
+        {
+            return OnnxFlavor.Load(packageDir);
+        }
+
         throw new InvalidModelPackageException(
-            $"The model at '{packageDir}' has no flavor Cairn can load (supported: {MLNetFlavor.Name}); it has: {string.Join(", ", file.Flavors.Keys)}.");
+            $"The model at '{packageDir}' has no flavor Cairn can load (supported: {MLNetFlavor.Name}, {OnnxFlavor.Name}); it has: {string.Join(", ", file.Flavors.Keys)}.");
     }
 
     /// <summary>
@@ -64,7 +69,7 @@ public static class ModelRunExtensions
     /// (creating the model if needed).
     /// </summary>
     /// <param name="registry">The registry to register in; by default the tracking server's.</param>
-    public static async Task<LoggedModel> LogModelAsync(
+    public static Task<LoggedModel> LogModelAsync(
         this ActiveRun run,
         ITransformer model,
         IDataView trainingData,
@@ -74,12 +79,45 @@ public static class ModelRunExtensions
         IModelRegistryStore? registry = null,
         CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(trainingData);
+        return LogPackageAsync(run, artifactPath, registeredModelName, registry,
+            (dir, path) => MLNetFlavor.Save(dir, model, trainingData, (options ?? new MLNetSaveOptions()) with { ArtifactPath = path, RunId = run.RunId }), ct);
+    }
+
+    /// <summary>
+    /// Saves an ONNX model as a package (model.onnx, MLmodel with the <c>onnx</c> flavor and a signature
+    /// inferred from the graph when not given, input example, dotnet_env.yaml) and logs it as
+    /// <see cref="LogModelAsync"/> does: uploaded under <paramref name="artifactPath"/>, recorded in the
+    /// run's logged-model history and, with <paramref name="registeredModelName"/>, registered.
+    /// </summary>
+    /// <exception cref="ArgumentException">The bytes are not a loadable ONNX model, or the signature or example does not fit it.</exception>
+    public static Task<LoggedModel> LogOnnxModelAsync(
+        this ActiveRun run,
+        byte[] onnxModel,
+        string artifactPath = "model",
+        ModelSignature? signature = null,
+        InputExample? inputExample = null,
+        string? registeredModelName = null,
+        OnnxSaveOptions? options = null,
+        IModelRegistryStore? registry = null,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(onnxModel);
+        return LogPackageAsync(run, artifactPath, registeredModelName, registry,
+            (dir, path) => OnnxFlavor.Save(dir, onnxModel, signature, inputExample, (options ?? new OnnxSaveOptions()) with { ArtifactPath = path, RunId = run.RunId }), ct);
+    }
+
+    /// <summary>Saves a package with <paramref name="save"/> (folder, artifact path) into a temporary folder, uploads, records and registers it.</summary>
+    private static async Task<LoggedModel> LogPackageAsync(
+        ActiveRun run, string artifactPath, string? registeredModelName, IModelRegistryStore? registry, Func<string, string, ModelFile> save, CancellationToken ct)
+    {
         ArgumentNullException.ThrowIfNull(run);
         artifactPath = ArtifactLocations.Relative(artifactPath);
         var dir = Directory.CreateTempSubdirectory("cairn-package-").FullName;
         try
         {
-            var file = MLNetFlavor.Save(dir, model, trainingData, (options ?? new MLNetSaveOptions()) with { ArtifactPath = artifactPath, RunId = run.RunId });
+            var file = save(dir, artifactPath);
             await run.LogArtifactsAsync(dir, artifactPath, ct).ConfigureAwait(false);
             await run.Client.RecordLoggedModelAsync(run.RunId, HistoryEntry(file), ct).ConfigureAwait(false);
 
