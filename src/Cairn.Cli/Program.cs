@@ -6,4 +6,10 @@ root.Subcommands.Add(ServerCommand.Create());
 root.Subcommands.Add(DbCommand.Create());
 root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(StudyCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+foreach (var command in LabCommands.Create())
+{
+    root.Subcommands.Add(command);
+}
+
 return await root.Parse(args).InvokeAsync();
