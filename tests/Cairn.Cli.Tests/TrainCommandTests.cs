@@ -74,6 +74,7 @@ public class TrainCommandTests
             var expected = configuration["info"]!["run_name"]!.GetValue<string>().EndsWith("logistic_regression", StringComparison.Ordinal) ? 3 : 4;
             Assert.Equal(expected, trials.Count);
             Assert.All(trials, t => Assert.InRange(Metric(t, "cv_accuracy"), 0.3, 1.0));
+            Assert.All(trials, t => Assert.InRange(Metric(t, "cv_accuracy_std"), 0, 0.5));
             foreach (var key in new[] { "train_accuracy", "val_accuracy", "test_accuracy", "test_f1_macro", "test_log_loss" })
             {
                 Assert.InRange(Metric(configuration, key), 0, key.EndsWith("log_loss", StringComparison.Ordinal) ? 50 : 1);

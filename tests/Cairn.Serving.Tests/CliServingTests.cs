@@ -243,6 +243,46 @@ public class CliServingTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task Serve_resolves_a_registered_onnx_model_by_every_uri_form(string backend)
+    {
+        await using var server = await CairnProcess.StartAsync(backend);
+        var signature = new ModelSignature(IrisModels.Features.Select(f => new ColumnSpec(f, ColumnTypes.Float)).ToList());
+        await using var client = await TrackingClient.ConnectAsync(server.BaseUrl);
+        LoggedModel logged;
+        await using (var run = await client.StartRunAsync(new RunOptions { ExperimentName = "iris-onnx", LogLineage = false }))
+        {
+            logged = await run.LogOnnxModelAsync(OnnxServingTests.Graph(), "model", signature, registeredModelName: "iris-onnx", options: new OnnxSaveOptions { ClassNames = OnnxServingTests.Classes });
+        }
+
+        using (var registry = new RestModelRegistry(server.BaseUrl))
+        {
+            await registry.SetRegisteredModelAliasAsync("iris-onnx", "champion", "1");
+            await registry.TransitionModelVersionStageAsync("iris-onnx", "1", "Staging", archiveExistingVersions: false);
+        }
+
+        // What the package predicts in process is what every URI form serves.
+        var dir = Directory.CreateTempSubdirectory("cairn-onnx-ref-").FullName;
+        OnnxFlavor.Save(dir, OnnxServingTests.Graph(), signature, options: new OnnxSaveOptions { ClassNames = OnnxServingTests.Classes });
+        var rows = new[] { new[] { 5.1, 3.5, 1.4, 0.2 }, new[] { 6.7, 3.0, 5.2, 2.3 } }
+            .Select(v => (IReadOnlyDictionary<string, object?>)IrisModels.Features.Zip(v).ToDictionary(p => p.First, p => (object?)p.Second)).ToList();
+        var expected = ModelLoader.Load(dir).Predict(rows).Select(p => Convert.ToString(p.Label, CultureInfo.InvariantCulture)).ToList();
+        Directory.Delete(dir, true);
+
+        using var http = new HttpClient();
+        foreach (var uri in new[] { "models:/iris-onnx@champion", "models:/iris-onnx/1", "models:/iris-onnx/Staging", logged.ModelUri })
+        {
+            await using var serve = await ServeProcess.StartAsync(uri, ["--tracking-uri", server.BaseUrl], new Dictionary<string, string> { ["MLFLOW_TRACKING_URI"] = server.BaseUrl });
+            var (status, json) = await Http.PostAsync(http, serve.Url + "/invocations", Dataframe, "application/json");
+            Assert.True(status == HttpStatusCode.OK, json?.ToJsonString());
+            Assert.Equal(expected, json!["predictions"]!.AsArray().Select(p => (string?)p!["PredictedLabel"]!.ToString()));
+            var (badStatus, bad) = await Http.PostAsync(http, serve.Url + "/invocations", """{"dataframe_split": {"columns": ["sepal_length_cm"], "data": [[1.0]]}}""", "application/json");
+            Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+            Assert.Contains("petal_length_cm", bad!["message"]!.ToString(), StringComparison.Ordinal);
+        }
+    }
+
     public static TheoryData<string> Backends()
     {
         var data = new TheoryData<string> { "sqlite" };

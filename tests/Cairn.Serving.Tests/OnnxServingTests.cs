@@ -8,10 +8,10 @@ namespace Cairn.Serving.Tests;
 /// <summary>A real ONNX model (a softmax classifier written with <see cref="OnnxGraphWriter"/>) served in process and by `cairn models serve`.</summary>
 public class OnnxServingTests
 {
-    private static readonly string[] Classes = ["setosa", "versicolor", "virginica"];
+    internal static readonly string[] Classes = ["setosa", "versicolor", "virginica"];
 
     /// <summary>features [N, 4] → MatMul + Add → Softmax ("probabilities"), ArgMax ("label", an index into the class names).</summary>
-    private static byte[] Graph()
+    internal static byte[] Graph()
     {
         var random = new Random(3);
         var w = Enumerable.Range(0, 12).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();

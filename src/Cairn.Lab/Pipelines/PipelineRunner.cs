@@ -216,7 +216,8 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
                 config.Tuner.Pruner == "median" ? new MedianPruner(nStartupTrials: 3, nWarmupSteps: 1) : new NopPruner(),
                 cancellationToken: ct).ConfigureAwait(false);
             var metricKey = "cv_" + config.Tuner.Metric;
-            study.Callbacks.Add(new TrackingCallback(run, new TrackingCallbackOptions { MetricName = metricKey, IntermediateMetricName = metricKey + "_running" }));
+            var tracking = new TrackingCallback(run, new TrackingCallbackOptions { MetricName = metricKey, IntermediateMetricName = metricKey + "_running" });
+            study.Callbacks.Add(tracking);
             var trialCount = TrialCount(config, space);
             study.Callbacks.Add(new ProgressCallback(this, context, trialCount));
             Report(Progress(context, 0, trialCount, null));
@@ -240,7 +241,9 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
                 }
 
                 var mean = scores.Average();
-                trial.SetUserAttr("cv_std", Std(scores, mean).ToString("R", CultureInfo.InvariantCulture));
+                var std = Std(scores, mean);
+                trial.SetUserAttr("cv_std", std.ToString("R", CultureInfo.InvariantCulture));
+                tracking.RunOf(trial)?.LogMetric(metricKey + "_std", std);
                 return mean;
             }, nTrials: trialCount, cancellationToken: ct).ConfigureAwait(false);
 
