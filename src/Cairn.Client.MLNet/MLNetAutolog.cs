@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
+using Cairn.Models;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
@@ -16,7 +17,7 @@ namespace Cairn.Client.MLNet;
 /// (<c>mlnet/{component}/fit_seconds</c>). ML.NET has no hook on Fit or Evaluate, so the trainer
 /// options it does not print, the evaluation metrics and the fitted model need one call each:
 /// <see cref="MLNetRunExtensions.Fit"/>, <see cref="MLNetRunExtensions.LogMetrics(ActiveRun, object, string, long)"/>
-/// and <see cref="MLNetRunExtensions.LogModelAsync"/>.
+/// and Cairn.Models' <c>run.LogModelAsync(model, trainingData)</c>.
 /// </summary>
 public static partial class MLNetAutolog
 {
@@ -106,7 +107,9 @@ public static class MLNetRunExtensions
     /// <summary>
     /// Fits <paramref name="estimator"/> and logs each estimator of the chain (<c>mlnet.estimator.{i}</c>),
     /// the public settings of its options object (<c>{Estimator}.{Option}</c>), the fit time (<c>fit_duration_seconds</c>)
-    /// and, when <paramref name="mlContext"/> is given, the fitted model as <c>model/model.zip</c>.
+    /// and, when <paramref name="mlContext"/> is given, the fitted model as a package under <c>model/</c>
+    /// (Cairn.Models' <c>mlnet</c> flavor: model.zip, an <c>MLmodel</c> with the signature inferred from
+    /// <paramref name="data"/>, an input example and the environment), loadable with <c>ModelLoader</c>.
     /// </summary>
     public static TTransformer Fit<TTransformer>(this ActiveRun run, IEstimator<TTransformer> estimator, IDataView data, MLContext? mlContext = null)
         where TTransformer : class, ITransformer
@@ -127,7 +130,7 @@ public static class MLNetRunExtensions
         run.LogMetric("fit_duration_seconds", clock.Elapsed.TotalSeconds);
         if (mlContext is not null)
         {
-            run.LogModelAsync(mlContext, model, data.Schema).GetAwaiter().GetResult();
+            run.LogModelAsync(model, data).GetAwaiter().GetResult();
         }
 
         return model;
@@ -178,23 +181,6 @@ public static class MLNetRunExtensions
 
                     break;
             }
-        }
-    }
-
-    /// <summary>Saves the fitted model as a zip and logs it under <paramref name="artifactPath"/> with an <c>MLmodel</c> file (flavor <c>mlnet</c>).</summary>
-    public static async Task LogModelAsync(this ActiveRun run, MLContext mlContext, ITransformer model, DataViewSchema inputSchema, string artifactPath = "model", CancellationToken ct = default)
-    {
-        var dir = Directory.CreateTempSubdirectory("cairn-mlnet-").FullName;
-        try
-        {
-            var zip = Path.Combine(dir, "model.zip");
-            mlContext.Model.Save(model, inputSchema, zip);
-            var version = typeof(MLContext).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0] ?? "";
-            await run.LogModelFileAsync(zip, artifactPath, "mlnet", new Dictionary<string, string> { ["mlnet_version"] = version, ["format"] = "zip" }, ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
         }
     }
 

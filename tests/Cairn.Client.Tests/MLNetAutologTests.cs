@@ -56,7 +56,14 @@ public sealed class MLNetAutologTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(metrics.PerClassLogLoss[2], m["test_per_class_log_loss_2"]);
         Assert.True(m["fit_duration_seconds"] > 0);
         Assert.True(m.ContainsKey("mlnet/LbfgsTrainerBase/fit_seconds"));
-        Assert.Equal(new[] { "model/MLmodel", "model/model.zip" }, (await client.ListArtifactsAsync(runId)).Select(f => f.Path));
+        var files = (await client.ListArtifactsAsync(runId)).Select(f => f.Path).ToList();
+        Assert.Contains("model/MLmodel", files);
+        Assert.Contains("model/model.zip", files);
+        Assert.Contains("model/input_example.json", files);
+        var mlmodel = System.Text.Encoding.UTF8.GetString((await client.ReadArtifactAsync(runId, "model/MLmodel"))!);
+        Assert.Contains("mlnet:", mlmodel);
+        Assert.Contains("signature:", mlmodel);
+        Assert.Contains("PetalLength", mlmodel);
 
         var zip = (await client.ReadArtifactAsync(runId, "model/model.zip"))!;
         var loaded = ml.Model.Load(new MemoryStream(zip), out _);
