@@ -8,18 +8,8 @@ public class CliTests
 {
     private static async Task<(int ExitCode, string Output)> RunAsync(string workDir, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(CairnProcess.CairnDll);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
+        var (code, stdout, stderr) = await CairnCli.RunAsync(workDir, args);
+        return (code, stdout + stderr);
     }
 
     [Fact]

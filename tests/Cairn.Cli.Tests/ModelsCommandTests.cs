@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Cairn.Server.Tests;
 
 namespace Cairn.Cli.Tests;
@@ -6,28 +5,8 @@ namespace Cairn.Cli.Tests;
 /// <summary>`cairn models` against a real server process.</summary>
 public class ModelsCommandTests
 {
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(IDictionary<string, string>? environment, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetTempPath(), RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment.Remove("CAIRN_TRACKING_URI");
-        psi.Environment.Remove("MLFLOW_TRACKING_URI");
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            psi.Environment[key] = value;
-        }
-
-        psi.ArgumentList.Add(CairnProcess.CairnDll);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Output, string Error)> RunAsync(IDictionary<string, string>? environment, params string[] args) =>
+        CairnCli.RunAsync(Path.GetTempPath(), environment, args);
 
     private static async Task SeedAsync(CairnProcess server)
     {

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Globalization;
 using Cairn.Server.Tests;
 using Cairn.Tuning;
@@ -75,21 +74,7 @@ public sealed class StudyDatabase : IAsyncLifetime
 /// <summary>`cairn study list|show|best|export` run as real processes against a SQLite study made by the test.</summary>
 public sealed class StudyCommandTests(StudyDatabase db) : IClassFixture<StudyDatabase>
 {
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workDir, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(CairnProcess.CairnDll);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string workDir, params string[] args) => CairnCli.RunAsync(workDir, args);
 
     private Task<(int ExitCode, string Stdout, string Stderr)> Study(params string[] args) => RunAsync(db.Dir, ["study", .. args, "--storage", db.Uri]);
 

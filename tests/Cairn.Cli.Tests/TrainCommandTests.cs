@@ -12,23 +12,7 @@ public class TrainCommandTests
 {
     private static string Sample(string name) => Path.Combine(CairnProcess.RepoRoot, "samples", name);
 
-    internal static async Task<(int ExitCode, string Output, string Error)> RunAsync(string workDir, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment.Remove("CAIRN_TRACKING_URI");
-        psi.Environment.Remove("MLFLOW_TRACKING_URI");
-        psi.ArgumentList.Add(CairnProcess.CairnDll);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    internal static Task<(int ExitCode, string Output, string Error)> RunAsync(string workDir, params string[] args) => CairnCli.RunAsync(workDir, args);
 
     private static async Task<List<JsonNode>> SearchRunsAsync(CairnProcess server, string experimentId) =>
         [.. ((await server.OkAsync("runs/search", new { experiment_ids = new[] { experimentId }, max_results = 1000 }))["runs"]?.AsArray() ?? []).Select(r => r!)];
