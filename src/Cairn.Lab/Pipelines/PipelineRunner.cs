@@ -64,6 +64,12 @@ public sealed record PipelineResult(
 /// </summary>
 public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? registry, IProgress<PipelineProgress>? progress = null)
 {
+    /// <summary>Train metrics of a larger training split come from a stratified sample of this many rows.</summary>
+    public const int MaxTrainEvaluationRows = 100_000;
+
+    /// <summary>Permutation importance shuffles each column of at most this many test rows (3 repeats).</summary>
+    public const int MaxImportanceRows = 5_000;
+
     /// <summary>Every catalog name, option and search space of <paramref name="config"/> checked before anything runs.</summary>
     public sealed record Plan(
         IReadOnlyList<(string Name, IReadOnlyList<IFeatureEnricher> Chain)> FeatureSets,
@@ -250,7 +256,7 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
             var bestTrial = await study.GetBestTrialAsync(ct).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"No trial of {context.Name} completed; see its failed child runs.");
             var bestParams = bestTrial.Params;
-            Report(new PipelineProgress($"Refitting and evaluating {context.Name}", Elapsed: context.Clock.Elapsed));
+            Report(new PipelineProgress($"Refitting {context.Name} on {train.RowCount:N0} rows", Elapsed: context.Clock.Elapsed));
 
             // The saved model is the feature transform followed by the trained model: it takes the raw columns.
             var model0 = new TransformerChain<ITransformer>(trainFeatures.Transformer, Train(model, bestParams, trainFeatures, train, config.Seed));
@@ -264,9 +270,14 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
                 run.LogMetric("cv_" + config.Tuner.Metric + "_std", stdValue);
             }
 
+            Report(new PipelineProgress($"Evaluating {context.Name} on the train, validation and test splits", Elapsed: context.Clock.Elapsed));
             var metricsAll = new Dictionary<string, double>(StringComparer.Ordinal);
             EvaluationResult? testResult = null;
-            foreach (var (prefix, part) in new[] { ("train_", train), ("val_", validation), ("test_", test) })
+            // Train metrics are a check for over-fitting, not an estimate: a large training split is sampled.
+            var trainSample = train.RowCount > MaxTrainEvaluationRows
+                ? train.Select(Splits.Stratified(train, 1 - (MaxTrainEvaluationRows / (double)train.RowCount), 0, config.Seed).Train)
+                : train;
+            foreach (var (prefix, part) in new[] { ("train_", trainSample), ("val_", validation), ("test_", test) })
             {
                 var result = Evaluator.Evaluate(model0, new ColumnarDataView(part), part.LabelName, train.ClassNames);
                 foreach (var (key, value) in result.ToMetrics(prefix))
@@ -282,7 +293,9 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
 
             run.LogMetrics(metricsAll.Where(m => double.IsFinite(m.Value)));
             await LogDatasetAsync(run, dataset, ct).ConfigureAwait(false);
+            Report(new PipelineProgress($"Plotting {context.Name}: confusion matrix, curves, permutation importance", Elapsed: context.Clock.Elapsed));
             await LogEvaluationArtifactsAsync(run, model0, test, testResult!, config, ct).ConfigureAwait(false);
+            Report(new PipelineProgress($"Logging the model of {context.Name}", Elapsed: context.Clock.Elapsed));
             var logged = await run.LogModelAsync(model0, new ColumnarDataView(train), "model", options: new MLNetSaveOptions { LabelColumn = train.LabelName }, ct: ct).ConfigureAwait(false);
             await run.EndAsync(RunStatus.Finished, ct).ConfigureAwait(false);
             return new ConfigurationResult(featureSetName, model.Name, run.RunId, bestTrial.Value!.Value, bestParams, metricsAll, logged);
@@ -319,7 +332,7 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
         try
         {
             EvaluationPlots.WriteAll(result, dir);
-            var importance = PermutationImportance.Compute(model, test, config.Tuner.Metric, config.Seed);
+            var importance = PermutationImportance.Compute(model, test, config.Tuner.Metric, config.Seed, maxRows: MaxImportanceRows);
             EvaluationPlots.WriteImportance(importance, config.Tuner.Metric, Path.Combine(dir, "feature_importance.png"));
             await run.LogArtifactsAsync(dir, "evaluation", ct).ConfigureAwait(false);
         }
