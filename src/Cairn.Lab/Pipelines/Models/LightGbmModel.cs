@@ -44,27 +44,45 @@ public sealed class LightGbmModel : IPipelineModel
         var l1 = p.Float("lambda_l1", 0, 0);
         var l2 = p.Float("lambda_l2", 0, 0);
         var maxBin = p.Int("max_bin", 255, 2);
-        return ClassifierPipeline.Wrap(ml, context, Name, (label, threads) => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
+        var booster = new GradientBooster.Options
         {
-            LabelColumnName = label,
-            FeatureColumnName = context.FeaturesColumn,
-            NumberOfIterations = iterations,
-            LearningRate = learningRate,
-            NumberOfLeaves = leaves,
-            MinimumExampleCountPerLeaf = minLeaf,
-            MaximumBinCountPerFeature = maxBin,
-            UseSoftmax = true,
-            Seed = context.Seed,
-            NumberOfThreads = threads,
-            Booster = new GradientBooster.Options
+            FeatureFraction = featureFraction,
+            SubsampleFraction = bagging,
+            // LightGBM only bags when a frequency is set; 1 = resample every round.
+            SubsampleFrequency = bagging < 1 ? 1 : 0,
+            L1Regularization = l1,
+            L2Regularization = l2,
+        };
+        return ClassifierPipeline.WrapBinaryOrMulticlass(
+            ml,
+            context,
+            Name,
+            (label, threads) => ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
             {
-                FeatureFraction = featureFraction,
-                SubsampleFraction = bagging,
-                // LightGBM only bags when a frequency is set; 1 = resample every round.
-                SubsampleFrequency = bagging < 1 ? 1 : 0,
-                L1Regularization = l1,
-                L2Regularization = l2,
-            },
-        }));
+                LabelColumnName = label,
+                FeatureColumnName = context.FeaturesColumn,
+                NumberOfIterations = iterations,
+                LearningRate = learningRate,
+                NumberOfLeaves = leaves,
+                MinimumExampleCountPerLeaf = minLeaf,
+                MaximumBinCountPerFeature = maxBin,
+                Seed = context.Seed,
+                NumberOfThreads = threads,
+                Booster = booster,
+            }),
+            (label, threads) => ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options
+            {
+                LabelColumnName = label,
+                FeatureColumnName = context.FeaturesColumn,
+                NumberOfIterations = iterations,
+                LearningRate = learningRate,
+                NumberOfLeaves = leaves,
+                MinimumExampleCountPerLeaf = minLeaf,
+                MaximumBinCountPerFeature = maxBin,
+                UseSoftmax = true,
+                Seed = context.Seed,
+                NumberOfThreads = threads,
+                Booster = booster,
+            }));
     }
 }
