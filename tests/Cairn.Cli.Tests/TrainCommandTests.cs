@@ -224,6 +224,7 @@ public class TrainCommandTests
         { "dataset:\n  name: iris\nmodels: [logistic_regression]\ntuner:\n  name: annealing\n", "unknown fine-tuner 'annealing'", "tpe" },
         { "dataset:\n  name: iris\nmodels:\n  logistic_regression:\n    search_space:\n      l2: {low: 1, high: 0.1}\n", "low (1) is greater than high (0.1)", "l2" },
         { "dataset: [unclosed\n", "not valid YAML", "line" },
+        { "dataset:\n  name: iris\nmodels:\n  lightgbm:\n    search_space:\n      learning_rate: {low: 0.1, high: 2.0}\n", "learning_rate", "2" },
         { "dataset:\n  name: csv\n  path: MISSING.csv\n  label: y\nmodels: [logistic_regression]\n", "MISSING.csv", "" },
         { "dataset:\n  name: csv\n  path: data.csv\n  label: kind\nmodels: [logistic_regression]\n", "kind", "species" },
     };

@@ -87,9 +87,13 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
         {
             var model = ModelCatalog.Create(m.Name);
             var space = m.SearchSpace.Count > 0 ? m.SearchSpace : model.DefaultSearchSpace;
-            // Building (not training) a trainer at one point of the space checks the hyperparameter names and values.
-            var probe = space.ToDictionary(kv => kv.Key, kv => (object?)kv.Value.ToExternal(Lowest(kv.Value)));
-            model.CreateTrainer(new MLContext(config.Seed), new TrainerContext("Label", ["a", "b"], config.Seed), probe);
+            // Building (not training) a trainer at every bound and choice of the space checks the
+            // hyperparameter names and values before any run exists.
+            foreach (var probe in Probes(space))
+            {
+                model.CreateTrainer(new MLContext(config.Seed), new TrainerContext("Label", ["a", "b"], config.Seed), probe);
+            }
+
             models.Add((model, space));
         }
 
@@ -102,7 +106,7 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
         var plan = Validate(config);
         var clock = Stopwatch.StartNew();
         Report(new PipelineProgress($"Loading data set '{config.Dataset.Name}'", Elapsed: clock.Elapsed));
-        var dataset = await DatasetCatalog.LoadAsync(config.Dataset, new Progress<string>(m => Report(new PipelineProgress(m, Elapsed: clock.Elapsed))), ct).ConfigureAwait(false);
+        var dataset = await DatasetCatalog.LoadAsync(config.Dataset, new InlineProgress(m => Report(new PipelineProgress(m, Elapsed: clock.Elapsed))), ct).ConfigureAwait(false);
         var table = dataset.Table;
         var (trainRows, validationRows, testRows) = Splits.Stratified(table, config.TestFraction, config.ValidationFraction, config.Seed);
         var train = table.Select(trainRows);
@@ -452,12 +456,27 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
         return Math.Clamp(distribution is IntDistribution ? Math.Round(value) : value, low, high);
     }
 
-    private static double Lowest(Distribution d) => d switch
+    /// <summary>The space's lowest point, then that point with one parameter moved to each of its other bounds or choices.</summary>
+    private static IEnumerable<Dictionary<string, object?>> Probes(IReadOnlyDictionary<string, Distribution> space)
     {
-        FloatDistribution f => f.Low,
-        IntDistribution i => i.Low,
-        _ => 0,
-    };
+        static IEnumerable<double> Extremes(Distribution d) => d switch
+        {
+            FloatDistribution f => [f.Low, f.High],
+            IntDistribution i => [i.Low, i.High],
+            CategoricalDistribution c => Enumerable.Range(0, c.Choices.Count).Select(i => (double)i),
+            _ => [],
+        };
+
+        var lowest = space.ToDictionary(kv => kv.Key, kv => kv.Value.ToExternal(Extremes(kv.Value).First()));
+        yield return lowest;
+        foreach (var (name, distribution) in space)
+        {
+            foreach (var value in Extremes(distribution).Skip(1))
+            {
+                yield return new Dictionary<string, object?>(lowest) { [name] = distribution.ToExternal(value) };
+            }
+        }
+    }
 
     private static double Std(IReadOnlyList<double> values, double mean) =>
         values.Count < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
@@ -471,6 +490,12 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
     }
 
     private void Report(PipelineProgress p) => progress?.Report(p);
+
+    /// <summary>Reports on the loader's thread, in order (<see cref="Progress{T}"/> would post each line to the thread pool).</summary>
+    private sealed class InlineProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
 
     /// <summary>Reports trial n of N and the best value so far after each trial.</summary>
     private sealed class ProgressCallback(PipelineRunner runner, ConfigurationContext context, int trials) : ITrialCallback
