@@ -28,8 +28,6 @@ public sealed class ColumnarDataView : IDataView
         Schema = builder.ToSchema();
     }
 
-    public DataTable Table => _table;
-
     public DataViewSchema Schema { get; }
 
     public bool CanShuffle => false;
