@@ -42,8 +42,7 @@ internal static class TrainCommand
             var path = parse.GetValue(file) ?? throw new PipelineConfigException("Give a config file with -f/--filepath (see samples/*.yaml), or --list to see what a config can name.");
             var config = PipelineConfig.Load(path);
             config = Override(config, parse.GetValue(dataset), parse.GetValue(location), parse.GetValue(experiment), parse.GetValue(trials), parse.GetValue(rows));
-            PipelineRunner.Validate(config);
-            return await RunAsync(config, parse.GetValue(trackingUri) ?? config.TrackingUri, ct);
+            return await RunAsync(PipelineRunner.Validate(config), parse.GetValue(trackingUri) ?? config.TrackingUri, ct);
         }));
         return command;
     }
@@ -66,20 +65,21 @@ internal static class TrainCommand
         };
     }
 
-    private static async Task<int> RunAsync(PipelineConfig config, string? explicitUri, CancellationToken ct)
+    private static async Task<int> RunAsync(PipelineRunner.Plan plan, string? explicitUri, CancellationToken ct)
     {
+        var config = plan.Config;
         await using var connection = await LabConnection.OpenAsync(explicitUri, ct);
         var (client, registry) = (connection.Client, connection.Registry);
         await Console.Error.WriteLineAsync($"Tracking to {client.TrackingUri}");
         var interactive = !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         var result = interactive
-            ? await RunWithProgressBarAsync(config, client, registry, ct)
-            : await new PipelineRunner(client, registry, new SynchronousProgress(WriteLine)).RunAsync(config, ct: ct);
+            ? await RunWithProgressBarAsync(plan, client, registry, ct)
+            : await new PipelineRunner(client, registry, new InlineProgress<PipelineProgress>(WriteLine)).RunAsync(plan, ct: ct);
         WriteSummary(config, result, client.TrackingUri);
         return 0;
     }
 
-    private static async Task<PipelineResult> RunWithProgressBarAsync(PipelineConfig config, TrackingClient client, IModelRegistryStore registry, CancellationToken ct)
+    private static async Task<PipelineResult> RunWithProgressBarAsync(PipelineRunner.Plan plan, TrackingClient client, IModelRegistryStore registry, CancellationToken ct)
     {
         PipelineResult? result = null;
         await AnsiConsole.Progress()
@@ -89,7 +89,7 @@ internal static class TrainCommand
             {
                 var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
                 var stage = context.AddTask("Starting", maxValue: 1);
-                var progress = new SynchronousProgress(p =>
+                var progress = new InlineProgress<PipelineProgress>(p =>
                 {
                     if (p.Configuration is null)
                     {
@@ -106,24 +106,10 @@ internal static class TrainCommand
                     task.Value = p.Trial;
                     task.Description = Markup.Escape($"[{p.ConfigurationIndex}/{p.ConfigurationCount}] {p.Configuration}  trial {p.Trial}/{p.TrialCount}  best {Number(p.BestValue)}");
                 });
-                result = await new PipelineRunner(client, registry, progress).RunAsync(config, ct: ct);
+                result = await new PipelineRunner(client, registry, progress).RunAsync(plan, ct: ct);
                 stage.Description = "Done";
             });
         return result!;
-    }
-
-    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    private sealed class SynchronousProgress(Action<PipelineProgress> report) : IProgress<PipelineProgress>
-    {
-        private readonly Lock _lock = new();
-
-        public void Report(PipelineProgress value)
-        {
-            lock (_lock)
-            {
-                report(value);
-            }
-        }
     }
 
     private static void WriteLine(PipelineProgress p)

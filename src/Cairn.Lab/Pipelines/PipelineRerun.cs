@@ -84,7 +84,7 @@ public static class PipelineRerun
         };
 
         var result = await new PipelineRunner(client, null, progress)
-            .RunAsync(rerunConfig, new Dictionary<string, string> { ["cairn.rerun_of"] = original.Info.RunId }, ct)
+            .RunAsync(PipelineRunner.Validate(rerunConfig), new Dictionary<string, string> { ["cairn.rerun_of"] = original.Info.RunId }, ct)
             .ConfigureAwait(false);
         var rerun = result.Configurations.Single();
         var comparisons = original.Metrics

@@ -70,8 +70,9 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
     /// <summary>Permutation importance shuffles each column of at most this many test rows (3 repeats).</summary>
     public const int MaxImportanceRows = 5_000;
 
-    /// <summary>Every catalog name, option and search space of <paramref name="config"/> checked before anything runs.</summary>
+    /// <summary>A config whose every catalog name, option and search space was checked: what <see cref="RunAsync"/> runs.</summary>
     public sealed record Plan(
+        PipelineConfig Config,
         IReadOnlyList<(string Name, IReadOnlyList<IFeatureEnricher> Chain)> FeatureSets,
         IReadOnlyList<(IPipelineModel Model, IReadOnlyDictionary<string, Distribution> Space)> Models);
 
@@ -97,16 +98,18 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
             models.Add((model, space));
         }
 
-        return new Plan(featureSets, models);
+        return new Plan(config, featureSets, models);
     }
 
+    /// <param name="plan">The checked config (<see cref="Validate"/>), so a mistake is reported before any store is opened.</param>
     /// <param name="tags">Extra tags for the pipeline run (e.g. what a rerun reproduces).</param>
-    public async Task<PipelineResult> RunAsync(PipelineConfig config, IReadOnlyDictionary<string, string>? tags = null, CancellationToken ct = default)
+    public async Task<PipelineResult> RunAsync(Plan plan, IReadOnlyDictionary<string, string>? tags = null, CancellationToken ct = default)
     {
-        var plan = Validate(config);
+        ArgumentNullException.ThrowIfNull(plan);
+        var config = plan.Config;
         var clock = Stopwatch.StartNew();
         Report(new PipelineProgress($"Loading data set '{config.Dataset.Name}'", Elapsed: clock.Elapsed));
-        var dataset = await DatasetCatalog.LoadAsync(config.Dataset, new InlineProgress(m => Report(new PipelineProgress(m, Elapsed: clock.Elapsed))), ct).ConfigureAwait(false);
+        var dataset = await DatasetCatalog.LoadAsync(config.Dataset, new InlineProgress<string>(m => Report(new PipelineProgress(m, Elapsed: clock.Elapsed))), ct).ConfigureAwait(false);
         var table = dataset.Table;
         var (trainRows, validationRows, testRows) = Splits.Stratified(table, config.TestFraction, config.ValidationFraction, config.Seed);
         var train = table.Select(trainRows);
@@ -490,12 +493,6 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
     }
 
     private void Report(PipelineProgress p) => progress?.Report(p);
-
-    /// <summary>Reports on the loader's thread, in order (<see cref="Progress{T}"/> would post each line to the thread pool).</summary>
-    private sealed class InlineProgress(Action<string> report) : IProgress<string>
-    {
-        public void Report(string value) => report(value);
-    }
 
     /// <summary>Reports trial n of N and the best value so far after each trial.</summary>
     private sealed class ProgressCallback(PipelineRunner runner, ConfigurationContext context, int trials) : ITrialCallback

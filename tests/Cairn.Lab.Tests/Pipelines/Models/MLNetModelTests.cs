@@ -53,33 +53,7 @@ public sealed class MLNetModelTests(ITestOutputHelper output)
     public void Model_round_trips_through_MLNet_save_and_the_mlnet_flavor(string name)
     {
         var (train, test) = TestData.ScaledSplit("iris");
-        var model = TestData.Fit(ModelCatalog.Create(name), train);
-        var expected = TestData.Predict(model, new ColumnarDataView(test));
-
-        var ml = new MLContext(1);
-        using var stream = new MemoryStream();
-        ml.Model.Save(model, new ColumnarDataView(train).Schema, stream);
-        stream.Position = 0;
-        var loaded = new MLContext().Model.Load(stream, out _);
-        var afterSave = TestData.Predict(loaded, new ColumnarDataView(test));
-        Assert.Equal(expected.Labels, afterSave.Labels);
-        Assert.Equal(expected.Scores, afterSave.Scores);
-
-        var dir = Directory.CreateTempSubdirectory("cairn-model-").FullName;
-        try
-        {
-            MLNetFlavor.Save(dir, model, new ColumnarDataView(train), new MLNetSaveOptions { LabelColumn = train.LabelName });
-            var predictor = MLNetFlavor.Load(dir);
-            var fromPackage = TestData.Predict(predictor.Transformer, new ColumnarDataView(test));
-            Assert.Equal(expected.Labels, fromPackage.Labels);
-            Assert.Equal(expected.Scores, fromPackage.Scores);
-            // Score carries the class names as slot names, so a served model answers with them.
-            Assert.Equal(train.ClassNames, predictor.ClassNames);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        TestData.AssertRoundTrips(TestData.Fit(ModelCatalog.Create(name), train), train, test);
     }
 
     [Theory]

@@ -71,26 +71,8 @@ public sealed class MlpModelTests(ITestOutputHelper output)
     {
         var (train, test) = TestData.ScaledSplit("breast_cancer");
         var model = TestData.Fit(ModelCatalog.Create("mlp"), train, new Dictionary<string, object?> { ["hidden_layers"] = "16", ["epochs"] = 30 });
-        var expected = TestData.Predict(model, new ColumnarDataView(test));
-
-        using var stream = new MemoryStream();
-        new MLContext().Model.Save(model, new ColumnarDataView(train).Schema, stream);
-        stream.Position = 0;
-        var loaded = new MLContext().Model.Load(stream, out _);
-        var afterSave = TestData.Predict(loaded, new ColumnarDataView(test));
-        Assert.Equal(expected.Labels, afterSave.Labels);
-        Assert.Equal(expected.Scores, afterSave.Scores);
-
-        var dir = Directory.CreateTempSubdirectory("cairn-mlp-").FullName;
-        try
+        TestData.AssertRoundTrips(model, train, test, (predictor, expected) =>
         {
-            MLNetFlavor.Save(dir, model, new ColumnarDataView(train), new MLNetSaveOptions { LabelColumn = train.LabelName });
-            var predictor = MLNetFlavor.Load(dir);
-            var fromPackage = TestData.Predict(predictor.Transformer, new ColumnarDataView(test));
-            Assert.Equal(expected.Labels, fromPackage.Labels);
-            Assert.Equal(expected.Scores, fromPackage.Scores);
-            Assert.Equal(train.ClassNames, predictor.ClassNames);
-
             // As served: rows of raw feature values, without the label, one at a time and in a batch.
             var rows = Enumerable.Range(0, test.RowCount)
                 .Select(r => (IReadOnlyDictionary<string, object?>)test.Features.ToDictionary(f => f.Name, f => (object?)((NumericColumn)f).Values[r]))
@@ -99,11 +81,7 @@ public sealed class MlpModelTests(ITestOutputHelper output)
             Assert.Equal(expected.Labels[0], single.Label);
             Assert.Equal(expected.Scores[0], single.Scores!);
             Assert.Equal(expected.Labels, predictor.Predict(rows).Select(p => (string)p.Label!));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     [Fact]

@@ -119,6 +119,40 @@ internal static class TestData
         return ([.. labels], [.. scores]);
     }
 
+    /// <summary>
+    /// Asserts that <paramref name="model"/> predicts the same labels and scores after ml.Model.Save/Load
+    /// and after a round trip through the mlnet flavor (whose Score slot names are the class names),
+    /// then runs <paramref name="more"/> on the loaded package before it is deleted.
+    /// </summary>
+    public static void AssertRoundTrips(ITransformer model, DataTable train, DataTable test, Action<Cairn.Models.MLNetPredictor, (string[] Labels, float[][] Scores)>? more = null)
+    {
+        var expected = Predict(model, new ColumnarDataView(test));
+        using var stream = new MemoryStream();
+        new MLContext().Model.Save(model, new ColumnarDataView(train).Schema, stream);
+        stream.Position = 0;
+        var loaded = new MLContext().Model.Load(stream, out _);
+        var afterSave = Predict(loaded, new ColumnarDataView(test));
+        Assert.Equal(expected.Labels, afterSave.Labels);
+        Assert.Equal(expected.Scores, afterSave.Scores);
+
+        var dir = Directory.CreateTempSubdirectory("cairn-model-").FullName;
+        try
+        {
+            Cairn.Models.MLNetFlavor.Save(dir, model, new ColumnarDataView(train), new Cairn.Models.MLNetSaveOptions { LabelColumn = train.LabelName });
+            var predictor = Cairn.Models.MLNetFlavor.Load(dir);
+            var fromPackage = Predict(predictor.Transformer, new ColumnarDataView(test));
+            Assert.Equal(expected.Labels, fromPackage.Labels);
+            Assert.Equal(expected.Scores, fromPackage.Scores);
+            // Score carries the class names as slot names, so a served model answers with them.
+            Assert.Equal(train.ClassNames, predictor.ClassNames);
+            more?.Invoke(predictor, expected);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     public static double Accuracy(string[] predicted, string[] actual) =>
         predicted.Zip(actual).Count(p => p.First == p.Second) / (double)actual.Length;
 
