@@ -34,6 +34,15 @@ public sealed record Param(string Key, string Value);
 /// <summary>One metric point. <see cref="Value"/> may be NaN or ±infinity.</summary>
 public sealed record Metric(string Key, double Value, long Timestamp, long Step);
 
+/// <summary>
+/// A whole metric history as parallel columns in logging order (NaN and ±infinity kept), for callers
+/// that reduce it in memory: three arrays instead of two objects per point.
+/// </summary>
+public sealed record MetricColumns(long[] Steps, double[] Values, long[] Timestamps)
+{
+    public int Count => Steps.Length;
+}
+
 /// <summary>A metric point with the run it belongs to (bulk history queries).</summary>
 public sealed record RunMetric(string RunId, string Key, double Value, long Timestamp, long Step);
 

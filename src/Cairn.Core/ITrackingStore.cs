@@ -81,6 +81,25 @@ public interface ITrackingStore : IAsyncDisposable
     IAsyncEnumerable<SequencedMetric> GetMetricHistoryAsync(string runId, string key, long afterSequence, int limit, CancellationToken ct = default);
 
     /// <summary>
+    /// The whole history of one metric of one run, in logging order, as columns. Stores that can
+    /// read it without a per-point object override this; the default drains <see cref="GetMetricHistoryAsync"/>.
+    /// </summary>
+    async Task<MetricColumns> GetMetricColumnsAsync(string runId, string key, CancellationToken ct = default)
+    {
+        var steps = new List<long>();
+        var values = new List<double>();
+        var timestamps = new List<long>();
+        await foreach (var point in GetMetricHistoryAsync(runId, key, long.MinValue, int.MaxValue, ct).ConfigureAwait(false))
+        {
+            steps.Add(point.Metric.Step);
+            values.Add(point.Metric.Value);
+            timestamps.Add(point.Metric.Timestamp);
+        }
+
+        return new MetricColumns([.. steps], [.. values], [.. timestamps]);
+    }
+
+    /// <summary>
     /// Up to about <paramref name="maxResults"/> steps of a metric per run, evenly spread over the
     /// step range, always including each run's first and last step (MLflow's bulk-interval sampling).
     /// </summary>

@@ -21,56 +21,51 @@ public sealed record MetricSeries(
     public bool IsDownsampled => Steps.Length < TotalPoints - NonFinitePoints;
 
     /// <summary>
-    /// Streams a run's whole history of <paramref name="key"/> from the store and reduces it on the
-    /// server, so a 1M-point history never reaches the browser. NaN and ±infinity cannot be drawn
-    /// and are counted instead.
+    /// Reads a run's whole history of <paramref name="key"/> from the store as columns and reduces
+    /// it on the server, so a 1M-point history never reaches the browser.
     /// </summary>
-    public static async Task<MetricSeries> LoadAsync(ITrackingStore store, string runId, string key, int maxPoints = DefaultMaxPoints, CancellationToken ct = default)
+    public static async Task<MetricSeries> LoadAsync(ITrackingStore store, string runId, string key, int maxPoints = DefaultMaxPoints, CancellationToken ct = default) =>
+        Reduce(key, await store.GetMetricColumnsAsync(runId, key, ct).ConfigureAwait(false), maxPoints);
+
+    /// <summary>
+    /// Drops NaN and ±infinity (stored as ±<see cref="double.MaxValue"/>, as MLflow does; they cannot
+    /// be drawn and are counted instead), orders the points by
+    /// step (ties by timestamp, then logging order) and keeps at most about <paramref name="maxPoints"/>.
+    /// Works in place: <paramref name="history"/>'s arrays are reused.
+    /// </summary>
+    public static MetricSeries Reduce(string key, MetricColumns history, int maxPoints = DefaultMaxPoints)
     {
-        var steps = new List<long>();
-        var values = new List<double>();
-        var timestamps = new List<long>();
-        var nonFinite = 0;
-        var total = 0;
+        var s = history.Steps;
+        var v = history.Values;
+        var t = history.Timestamps;
+        var n = 0;
         var sorted = true;
-        await foreach (var point in store.GetMetricHistoryAsync(runId, key, long.MinValue, int.MaxValue, ct).ConfigureAwait(false))
+        for (var i = 0; i < history.Count; i++)
         {
-            total++;
-            var m = point.Metric;
-            if (!double.IsFinite(m.Value))
+            if (!double.IsFinite(v[i]) || Math.Abs(v[i]) == Validation.ClampedInfinity)
             {
-                nonFinite++;
                 continue;
             }
 
-            sorted &= steps.Count == 0 || steps[^1] < m.Step || (steps[^1] == m.Step && timestamps[^1] <= m.Timestamp);
-            steps.Add(m.Step);
-            values.Add(m.Value);
-            timestamps.Add(m.Timestamp);
+            sorted &= n == 0 || s[n - 1] < s[i] || (s[n - 1] == s[i] && t[n - 1] <= t[i]);
+            s[n] = s[i];
+            v[n] = v[i];
+            t[n] = t[i];
+            n++;
         }
 
-        var s = steps.ToArray();
-        var v = values.ToArray();
-        var t = timestamps.ToArray();
+        var order = Enumerable.Range(0, n).ToArray();
+        ReadOnlySpan<double> ordered = v.AsSpan(0, n);
         if (!sorted)
         {
             // Logging order is not step order when steps are logged late or by several workers; a
-            // line must follow the x-axis. Ties keep logging order (the sort of indices is stable).
-            var order = Enumerable.Range(0, s.Length).OrderBy(i => s[i]).ThenBy(i => t[i]).ToArray();
-            s = [.. order.Select(i => s[i])];
-            v = [.. order.Select(i => v[i])];
-            t = [.. order.Select(i => t[i])];
+            // line must follow the x-axis. Comparing positions last makes the sort stable.
+            Array.Sort(order, (a, b) => s[a] != s[b] ? s[a].CompareTo(s[b]) : t[a] != t[b] ? t[a].CompareTo(t[b]) : a.CompareTo(b));
+            ordered = order.Select(i => v[i]).ToArray();
         }
 
-        var keep = MinMaxIndices(v, maxPoints);
-        if (keep is not null)
-        {
-            s = [.. keep.Select(i => s[i])];
-            v = [.. keep.Select(i => v[i])];
-            t = [.. keep.Select(i => t[i])];
-        }
-
-        return new MetricSeries(key, s, v, t, total, nonFinite);
+        int[] keep = MinMaxIndices(ordered, maxPoints) is { } reduced ? [.. reduced.Select(k => order[k])] : order;
+        return new MetricSeries(key, [.. keep.Select(i => s[i])], [.. keep.Select(i => v[i])], [.. keep.Select(i => t[i])], history.Count, history.Count - n);
     }
 
     /// <summary>

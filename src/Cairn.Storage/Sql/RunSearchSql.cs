@@ -15,9 +15,9 @@ public static class RunSearchSql
 {
     /// <summary>
     /// Validates <paramref name="filter"/> and <paramref name="orderBy"/> (throwing
-    /// <see cref="MlflowException"/> with MLflow's messages) and builds the query.
+    /// <see cref="MlflowException"/> with MLflow's messages) and builds the queries.
     /// </summary>
-    public static SqlQuery Build(
+    public static RunSearchPlan Build(
         SqlDialect dialect,
         IReadOnlyList<string> experimentIds,
         ViewType viewType,
@@ -27,8 +27,14 @@ public static class RunSearchSql
         int limit) =>
         Build(dialect, experimentIds, viewType, RunSearchSyntax.ParseFilter(filter), RunSearchSyntax.ParseOrderBy(orderBy), offset, limit);
 
-    /// <summary>Builds the query from an already parsed filter and order.</summary>
-    public static SqlQuery Build(
+    /// <summary>
+    /// Builds the queries from an already parsed filter and order. When the first sort key is a
+    /// metric, the runs holding a finite value of it come first in either direction, so a query that
+    /// walks the <c>latest_metrics (experiment_id, key, is_nan, value)</c> index in sort order and stops
+    /// after one page answers every page that lies among them; only a page reaching the runs with NaN
+    /// or no value needs the general query, which visits every run of the experiments.
+    /// </summary>
+    public static RunSearchPlan Build(
         SqlDialect dialect,
         IReadOnlyList<string> experimentIds,
         ViewType viewType,
@@ -39,36 +45,56 @@ public static class RunSearchSql
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (orderBy.Count == 0 || orderBy[0].Key.Entity != SearchEntity.Metric)
+        {
+            return new RunSearchPlan(Query(dialect, experimentIds, viewType, filter, orderBy, offset, limit, walkLeadMetric: false), null);
+        }
 
+        // A filter that bounds the sorted metric (=, <, <=, >, >=) already excludes NaN and missing values.
+        var bounded = filter.Clauses.Any(c => c.Key == orderBy[0].Key && c.Comparator is Comparator.Equal or Comparator.Less or Comparator.LessOrEqual or Comparator.Greater or Comparator.GreaterOrEqual);
+        var lead = Query(dialect, experimentIds, viewType, filter, orderBy, offset, limit, walkLeadMetric: true);
+        return new RunSearchPlan(lead, bounded ? null : Query(dialect, experimentIds, viewType, filter, orderBy, offset, limit, walkLeadMetric: false));
+    }
+
+    /// <param name="walkLeadMetric">
+    /// The first sort key's metric drives the query and only its finite values are selected;
+    /// otherwise every sort key is a LEFT JOIN and runs lacking it are ranked last.
+    /// </param>
+    private static SqlQuery Query(
+        SqlDialect dialect,
+        IReadOnlyList<string> experimentIds,
+        ViewType viewType,
+        SearchFilter filter,
+        IReadOnlyList<OrderByTerm> orderBy,
+        int offset,
+        int limit,
+        bool walkLeadMetric)
+    {
         var w = new SearchSqlWriter(dialect);
         var joins = new StringBuilder();
         var order = new List<string>();
         var where = new List<string>();
-
-        // When the first sort key is a metric that the filter also bounds, no run lacking it (or
-        // holding NaN) can match, so the query can walk the (key, value) index of latest_metrics in
-        // sort order and stop after one page, instead of visiting every run of the experiments.
-        var leadClause = LeadMetricClause(filter, orderBy);
         var from = "runs r";
-        if (leadClause >= 0)
+        var experiments = ExperimentIds(experimentIds);
+        if (walkLeadMetric)
         {
             var lead = orderBy[0];
-            var c = filter.Clauses[leadClause];
 
             // SQLite takes CROSS JOIN as "this table first"; PostgreSQL plans the join from statistics.
             from = dialect == SqlDialect.Sqlite ? "latest_metrics o0 CROSS JOIN runs r" : "latest_metrics o0 JOIN runs r ON r.run_uuid = o0.run_uuid";
+            where.Add(ExperimentCondition(w, "o0", experiments));
             where.Add($"o0.key = {w.Add(lead.Key.Name)}");
+            where.Add("o0.is_nan = 0");
             if (dialect == SqlDialect.Sqlite)
             {
                 where.Add("r.run_uuid = o0.run_uuid");
             }
 
-            where.Add(ValueCondition(w, SearchEntity.Metric, "o0", c));
             order.Add("o0.value" + (lead.Ascending ? "" : " DESC"));
         }
 
         // Joins come first in the text, so their parameters are numbered first; numbering follows the text for readability only.
-        for (var i = leadClause >= 0 ? 1 : 0; i < orderBy.Count; i++)
+        for (var i = walkLeadMetric ? 1 : 0; i < orderBy.Count; i++)
         {
             AddOrderTerm(w, orderBy[i], $"o{i}", joins, order);
         }
@@ -83,7 +109,7 @@ public static class RunSearchSql
             order.Add("r.run_uuid");
         }
 
-        where.Add(ExperimentCondition(w, experimentIds));
+        where.Add(ExperimentCondition(w, "r", experiments));
         var stage = SearchSqlWriter.LifecycleStage(viewType);
         if (stage is not null)
         {
@@ -92,10 +118,10 @@ public static class RunSearchSql
 
         for (var i = 0; i < filter.Clauses.Count; i++)
         {
-            if (i != leadClause)
-            {
-                where.Add(Condition(w, filter.Clauses[i], $"f{i}"));
-            }
+            var c = filter.Clauses[i];
+            where.Add(walkLeadMetric && c.Key == orderBy[0].Key && c.Comparator is not (Comparator.IsNull or Comparator.IsNotNull)
+                ? ValueCondition(w, SearchEntity.Metric, "o0", c)
+                : Condition(w, c, $"f{i}"));
         }
 
         var sql = new StringBuilder("SELECT r.run_uuid FROM ").Append(from);
@@ -106,31 +132,8 @@ public static class RunSearchSql
         return new SqlQuery(sql.ToString(), w.Parameters);
     }
 
-    /// <summary>
-    /// The index of a filter clause that bounds the first sort key's metric with a comparison that
-    /// only finite values pass (=, &lt;, &lt;=, &gt;, &gt;=), or -1.
-    /// </summary>
-    private static int LeadMetricClause(SearchFilter filter, IReadOnlyList<OrderByTerm> orderBy)
-    {
-        if (orderBy.Count == 0 || orderBy[0].Key.Entity != SearchEntity.Metric)
-        {
-            return -1;
-        }
-
-        for (var i = 0; i < filter.Clauses.Count; i++)
-        {
-            var c = filter.Clauses[i];
-            if (c.Key == orderBy[0].Key && c.Comparator is Comparator.Equal or Comparator.Less or Comparator.LessOrEqual or Comparator.Greater or Comparator.GreaterOrEqual)
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
-
     /// <summary>Experiment ids are numbers in the schema; an id that is not one names no experiment, as in MLflow.</summary>
-    private static string ExperimentCondition(SearchSqlWriter w, IReadOnlyList<string> experimentIds)
+    private static List<long> ExperimentIds(IReadOnlyList<string> experimentIds)
     {
         var ids = new List<long>();
         foreach (var id in experimentIds)
@@ -141,13 +144,15 @@ public static class RunSearchSql
             }
         }
 
-        return ids.Count switch
-        {
-            0 => "1 = 0",
-            1 => $"r.experiment_id = {w.Add(ids[0])}",
-            _ => $"r.experiment_id IN ({string.Join(", ", ids.Select(id => w.Add(id)))})",
-        };
+        return ids;
     }
+
+    private static string ExperimentCondition(SearchSqlWriter w, string alias, List<long> ids) => ids.Count switch
+    {
+        0 => "1 = 0",
+        1 => $"{alias}.experiment_id = {w.Add(ids[0])}",
+        _ => $"{alias}.experiment_id IN ({string.Join(", ", ids.Select(id => w.Add(id)))})",
+    };
 
     private static string Condition(SearchSqlWriter w, Comparison c, string alias)
     {
@@ -268,6 +273,13 @@ public static class RunSearchSql
 
     private static bool IsTextAttribute(string name) => name is not (SearchAttributes.StartTime or SearchAttributes.EndTime);
 }
+
+/// <summary>
+/// The queries of one search page. <see cref="Query"/> answers the page when it returns a full page
+/// (or when there is no <see cref="Fallback"/>); otherwise <see cref="Fallback"/>, with the same
+/// offset and limit, does.
+/// </summary>
+public sealed record RunSearchPlan(SqlQuery Query, SqlQuery? Fallback);
 
 /// <summary>
 /// Collects parameters and spells comparisons for one search query; the one place that knows how

@@ -662,7 +662,8 @@ public sealed class SqlTrackingStore : ITrackingStore
         {
             var (value, isNan) = Encode(m.Value);
             await w.ExecAsync(
-                "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (@p0, @p1, @p2, @p3, @p4, @p5) " +
+                "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step, experiment_id) " +
+                "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, (SELECT r.experiment_id FROM runs r WHERE r.run_uuid = @p0)) " +
                 "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step " +
                 "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp " +
                 "OR (excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)))",
@@ -729,21 +730,30 @@ public sealed class SqlTrackingStore : ITrackingStore
     {
         ValidateMaxResults(query.MaxResults, Validation.MaxSearchResults);
         var offset = PageToken.Decode(query.PageToken);
-        var sql = RunSearchSql.Build(_db.Dialect, query.ExperimentIds, query.ViewType, query.Filter, query.OrderBy, offset, query.MaxResults);
+        var plan = RunSearchSql.Build(_db.Dialect, query.ExperimentIds, query.ViewType, query.Filter, query.OrderBy, offset, query.MaxResults);
         await using var connection = await _db.OpenAsync(ct).ConfigureAwait(false);
-        var ids = new List<string>();
-        await using (var cmd = ReadCommand(connection, sql))
-        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        var ids = await RunIdsAsync(connection, plan.Query, ct).ConfigureAwait(false);
+        if (ids.Count < query.MaxResults && plan.Fallback is { } fallback)
         {
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                ids.Add(reader.GetString(0));
-            }
+            ids = await RunIdsAsync(connection, fallback, ct).ConfigureAwait(false);
         }
 
         // Run search hands out a token whenever a page is full, as MLflow's does.
         var next = ids.Count == query.MaxResults ? PageToken.Encode(offset + ids.Count) : null;
         return new Page<Run>(await LoadRunsAsync(connection, ids, ct).ConfigureAwait(false), next);
+    }
+
+    private static async Task<List<string>> RunIdsAsync(DbConnection connection, SqlQuery sql, CancellationToken ct)
+    {
+        var ids = new List<string>();
+        await using var cmd = ReadCommand(connection, sql);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
     }
 
     public async Task<IReadOnlyList<DatasetSummary>> SearchDatasetsAsync(IReadOnlyList<string> experimentIds, int limit, CancellationToken ct = default)
@@ -939,6 +949,48 @@ public sealed class SqlTrackingStore : ITrackingStore
             var isNan = reader.GetInt16(2) != 0;
             yield return new SequencedMetric(id, new Metric(key, isNan ? double.NaN : v, reader.GetInt64(3), reader.GetInt64(4)));
         }
+    }
+
+    public async Task<MetricColumns> GetMetricColumnsAsync(string runId, string key, CancellationToken ct = default)
+    {
+        const string sql = "SELECT value, is_nan, timestamp, step FROM metrics WHERE run_key = (SELECT run_key FROM runs WHERE run_uuid = @p0) AND key = @p1 ORDER BY id";
+        var steps = new List<long>();
+        var values = new List<double>();
+        var timestamps = new List<long>();
+        await using var connection = await _db.OpenAsync(ct).ConfigureAwait(false);
+        if (connection is SqliteConnection sqlite)
+        {
+            var db = sqlite.Handle!;
+            Check(db, raw.sqlite3_prepare_v2(db, sql, out sqlite3_stmt select));
+            using (select)
+            {
+                raw.sqlite3_bind_text(select, 1, runId);
+                raw.sqlite3_bind_text(select, 2, key);
+                int rc;
+                while ((rc = raw.sqlite3_step(select)) == raw.SQLITE_ROW)
+                {
+                    values.Add(raw.sqlite3_column_int(select, 1) != 0 ? double.NaN : raw.sqlite3_column_double(select, 0));
+                    timestamps.Add(raw.sqlite3_column_int64(select, 2));
+                    steps.Add(raw.sqlite3_column_int64(select, 3));
+                }
+
+                Check(db, rc);
+            }
+        }
+        else
+        {
+            await using var cmd = ReadCommand(connection, sql, runId, key);
+            await using var reader = await cmd.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var v = reader.GetDouble(0);
+                values.Add(reader.GetInt16(1) != 0 ? double.NaN : v);
+                timestamps.Add(reader.GetInt64(2));
+                steps.Add(reader.GetInt64(3));
+            }
+        }
+
+        return new MetricColumns([.. steps], [.. values], [.. timestamps]);
     }
 
     public async Task<IReadOnlyList<RunMetric>> GetMetricHistoryBulkIntervalAsync(

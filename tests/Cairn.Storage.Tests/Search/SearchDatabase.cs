@@ -34,7 +34,7 @@ public sealed class SearchDatabase : IDisposable
 
         // The store opens every SQLite connection this way; LIKE is case-sensitive as in MLflow.
         db.Execute("PRAGMA case_sensitive_like=ON");
-        db.Execute(Schema.Migrations[0].Sql(SqlDialect.Sqlite));
+        db.ApplySchema();
         return db;
     }
 
@@ -52,8 +52,16 @@ public sealed class SearchDatabase : IDisposable
         var schema = "search_" + Guid.NewGuid().ToString("N");
         var db = new SearchDatabase(connection, SqlDialect.Postgres, schema);
         db.Execute($"CREATE SCHEMA {schema}; SET search_path TO {schema}");
-        db.Execute(Schema.Migrations[0].Sql(SqlDialect.Postgres));
+        db.ApplySchema();
         return db;
+    }
+
+    private void ApplySchema()
+    {
+        foreach (var (_, _, sql) in Schema.Migrations)
+        {
+            Execute(sql(Dialect));
+        }
     }
 
     public void Execute(string sql, params object?[] args)
@@ -132,7 +140,7 @@ public sealed class SearchDatabase : IDisposable
         var stored = double.IsNaN(value) ? 0.0 : value;
         Execute("INSERT INTO metrics (run_key, key, id, value, is_nan, timestamp, step) SELECT r.run_key, @a1, (SELECT COALESCE(MAX(m.id), 0) + 1 FROM metrics m), @a2, @a3, 0, @a4 FROM runs r WHERE r.run_uuid = @a0", runId, key, stored, isNan, step);
         Execute("DELETE FROM latest_metrics WHERE run_uuid = @a0 AND key = @a1", runId, key);
-        Execute("INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (@a0, @a1, @a2, @a3, 0, @a4)", runId, key, stored, isNan, step);
+        Execute("INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step, experiment_id) SELECT @a0, @a1, @a2, @a3, 0, @a4, r.experiment_id FROM runs r WHERE r.run_uuid = @a0", runId, key, stored, isNan, step);
     }
 
     public void Param(string runId, string key, string value) =>

@@ -40,6 +40,41 @@ public sealed class SqlTrackingStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Upgrading_a_version_2_database_keeps_its_metrics_sortable()
+    {
+        // A database written before latest values carried their experiment: two runs with a metric.
+        var path = Path.Combine(_dir, "v2.db");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + path))
+        {
+            await connection.OpenAsync();
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = string.Concat(Schema.Migrations.Where(m => m.Version <= 2).Select(m => m.Sql(SqlDialect.Sqlite))) + """
+                CREATE TABLE cairn_schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL);
+                INSERT INTO cairn_schema_version VALUES (1, 'tracking tables', 0), (2, 'model registry tables', 0);
+                INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) VALUES (0, 'Default', 'a/0', 'active', 0, 0), (7, 'old', 'a/7', 'active', 0, 0);
+                INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, lifecycle_stage, artifact_uri) VALUES
+                    ('low', 7, 'low', 'u', 'FINISHED', 1, 'active', 'a/7/low'), ('high', 7, 'high', 'u', 'FINISHED', 2, 'active', 'a/7/high');
+                INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ('low', 'acc', 0.1, 0, 0, 0), ('high', 'acc', 0.9, 0, 0, 0);
+                """;
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await using var store = await SqlTrackingStore.OpenAsync("sqlite:///" + path, "mlflow-artifacts:/");
+        var page = await store.SearchRunsAsync(new RunSearchQuery(["7"], OrderBy: ["metrics.acc DESC"], MaxResults: 1));
+        Assert.Equal("high", Assert.Single(page.Items).Info.RunId);
+        var all = await store.SearchRunsAsync(new RunSearchQuery(["7"], OrderBy: ["metrics.acc ASC"]));
+        Assert.Equal(["low", "high"], all.Items.Select(r => r.Info.RunId));
+
+        // The index walk only finds values that carry their experiment (otherwise the slower general query answers).
+        await using var check = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + path);
+        await check.OpenAsync();
+        await using var count = check.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM latest_metrics WHERE experiment_id = 7";
+        Assert.Equal(2L, await count.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task A_rejected_batch_writes_nothing_of_itself()
     {
         var run = await NewRunAsync();

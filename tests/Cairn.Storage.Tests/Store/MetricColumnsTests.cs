@@ -1,0 +1,104 @@
+using Cairn.Core;
+using Cairn.Storage.Sql;
+using Npgsql;
+
+namespace Cairn.Storage.Tests.Store;
+
+/// <summary>The columnar history read the UI's charts use, on both databases.</summary>
+public sealed class MetricColumnsTests
+{
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task Columns_hold_the_same_points_in_the_same_order_as_the_history_stream(string backend)
+    {
+        await using var database = await TestStore.OpenAsync(backend);
+        if (database is null)
+        {
+            return;
+        }
+
+        var store = database.Store;
+        var exp = await store.CreateExperimentAsync("columns", null, []);
+        var run = (await store.CreateRunAsync(new NewRun(exp, "u", 1, null, []))).Info.RunId;
+        var other = (await store.CreateRunAsync(new NewRun(exp, "u", 1, null, []))).Info.RunId;
+        Metric[] logged = [new("loss", 0.5, 10, 3), new("loss", double.NaN, 11, 1), new("loss", double.NegativeInfinity, 12, 2), new("acc", 0.9, 13, 0), new("loss", 0.25, 14, 0)];
+        await store.LogBatchAsync(run, logged, [], []);
+        await store.LogBatchAsync(other, [new Metric("loss", 7, 1, 1)], [], []);
+
+        var columns = await store.GetMetricColumnsAsync(run, "loss");
+
+        var expected = new List<Metric>();
+        await foreach (var point in store.GetMetricHistoryAsync(run, "loss", long.MinValue, int.MaxValue))
+        {
+            expected.Add(point.Metric);
+        }
+
+        Assert.Equal(4, expected.Count);
+        Assert.Equal(expected.Select(m => m.Step), columns.Steps);
+        Assert.Equal(expected.Select(m => m.Value), columns.Values);
+        Assert.Equal(expected.Select(m => m.Timestamp), columns.Timestamps);
+        Assert.Empty((await store.GetMetricColumnsAsync(run, "missing")).Steps);
+        Assert.Empty((await store.GetMetricColumnsAsync("no-such-run", "loss")).Steps);
+    }
+
+    /// <summary>A store on a fresh SQLite file or a fresh PostgreSQL database (CAIRN_TEST_POSTGRES), removed on dispose.</summary>
+    private sealed class TestStore : IAsyncDisposable
+    {
+        private readonly string? _directory;
+        private readonly string? _database;
+
+        private TestStore(SqlTrackingStore store, string? directory, string? database)
+        {
+            Store = store;
+            _directory = directory;
+            _database = database;
+        }
+
+        public SqlTrackingStore Store { get; }
+
+        public static async Task<TestStore?> OpenAsync(string backend)
+        {
+            if (backend == "sqlite")
+            {
+                var dir = Directory.CreateTempSubdirectory("cairn-columns-").FullName;
+                return new TestStore(await SqlTrackingStore.OpenAsync("sqlite:///" + Path.Combine(dir, "t.db"), "mlflow-artifacts:/"), dir, null);
+            }
+
+            if (Environment.GetEnvironmentVariable(Search.SearchDatabase.PostgresVariable) is not { Length: > 0 } connectionString)
+            {
+                return null;
+            }
+
+            var name = "cairn_columns_" + Guid.NewGuid().ToString("N")[..12];
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                await connection.OpenAsync();
+                await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+                await cmd.ExecuteNonQueryAsync();
+            }
+
+            var b = new NpgsqlConnectionStringBuilder(connectionString);
+            var auth = b.Username is { Length: > 0 } user ? Uri.EscapeDataString(user) + (b.Password is { Length: > 0 } pw ? ":" + Uri.EscapeDataString(pw) : "") + "@" : "";
+            return new TestStore(await SqlTrackingStore.OpenAsync($"postgresql://{auth}{b.Host}:{b.Port}/{name}", "mlflow-artifacts:/"), null, name);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Store.DisposeAsync();
+            if (_directory is not null)
+            {
+                Directory.Delete(_directory, recursive: true);
+            }
+
+            if (_database is not null)
+            {
+                NpgsqlConnection.ClearAllPools();
+                await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable(Search.SearchDatabase.PostgresVariable));
+                await connection.OpenAsync();
+                await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", connection);
+                await cmd.ExecuteNonQueryAsync();
+            }
+        }
+    }
+}
