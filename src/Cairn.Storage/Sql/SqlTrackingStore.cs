@@ -951,9 +951,38 @@ public sealed class SqlTrackingStore : ITrackingStore
         }
     }
 
+    /// <summary>Histories longer than this are read in id ranges on parallel connections, one per core.</summary>
+    private const long ParallelColumnsThreshold = 200_000;
+
     public async Task<MetricColumns> GetMetricColumnsAsync(string runId, string key, CancellationToken ct = default)
     {
-        const string sql = "SELECT value, is_nan, timestamp, step FROM metrics WHERE run_key = (SELECT run_key FROM runs WHERE run_uuid = @p0) AND key = @p1 ORDER BY id";
+        long runKey, first, last;
+        await using (var connection = await _db.OpenAsync(ct).ConfigureAwait(false))
+        await using (var cmd = ReadCommand(connection,
+            "SELECT r.run_key, (SELECT MIN(id) FROM metrics WHERE run_key = r.run_key AND key = @p1), (SELECT MAX(id) FROM metrics WHERE run_key = r.run_key AND key = @p1) " +
+            "FROM runs r WHERE r.run_uuid = @p0", runId, key))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(ct).ConfigureAwait(false) || reader.IsDBNull(1))
+            {
+                return new MetricColumns([], [], []);
+            }
+
+            (runKey, first, last) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        }
+
+        // The reads are CPU-bound (a row costs more to hand over than to find), so a long history
+        // is split by id, which orders it, and its parts are read side by side.
+        var parts = (int)Math.Clamp((last - first + 1) / ParallelColumnsThreshold, 1, Environment.ProcessorCount);
+        var bounds = Enumerable.Range(0, parts + 1).Select(i => first + ((last - first + 1) * i / parts)).ToArray();
+        var columns = await Task.WhenAll(Enumerable.Range(0, parts).Select(i => Task.Run(() => ReadColumnsAsync(runKey, key, bounds[i], bounds[i + 1] - 1, ct), ct))).ConfigureAwait(false);
+        return columns.Length == 1 ? columns[0] : new MetricColumns(
+            [.. columns.SelectMany(c => c.Steps)], [.. columns.SelectMany(c => c.Values)], [.. columns.SelectMany(c => c.Timestamps)]);
+    }
+
+    private async Task<MetricColumns> ReadColumnsAsync(long runKey, string key, long fromId, long toId, CancellationToken ct)
+    {
+        const string sql = "SELECT value, is_nan, timestamp, step FROM metrics WHERE run_key = @p0 AND key = @p1 AND id BETWEEN @p2 AND @p3 ORDER BY id";
         var steps = new List<long>();
         var values = new List<double>();
         var timestamps = new List<long>();
@@ -964,8 +993,10 @@ public sealed class SqlTrackingStore : ITrackingStore
             Check(db, raw.sqlite3_prepare_v2(db, sql, out sqlite3_stmt select));
             using (select)
             {
-                raw.sqlite3_bind_text(select, 1, runId);
+                raw.sqlite3_bind_int64(select, 1, runKey);
                 raw.sqlite3_bind_text(select, 2, key);
+                raw.sqlite3_bind_int64(select, 3, fromId);
+                raw.sqlite3_bind_int64(select, 4, toId);
                 int rc;
                 while ((rc = raw.sqlite3_step(select)) == raw.SQLITE_ROW)
                 {
@@ -979,7 +1010,7 @@ public sealed class SqlTrackingStore : ITrackingStore
         }
         else
         {
-            await using var cmd = ReadCommand(connection, sql, runId, key);
+            await using var cmd = ReadCommand(connection, sql, runKey, key, fromId, toId);
             await using var reader = await cmd.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {

@@ -42,6 +42,41 @@ public sealed class MetricColumnsTests
         Assert.Empty((await store.GetMetricColumnsAsync("no-such-run", "loss")).Steps);
     }
 
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task A_long_history_read_in_parts_comes_back_whole_and_in_order(string backend)
+    {
+        await using var database = await TestStore.OpenAsync(backend);
+        if (database is null)
+        {
+            return;
+        }
+
+        // Long enough to be split in id ranges across connections (one per core).
+        const int n = 450_000;
+        var store = database.Store;
+        var exp = await store.CreateExperimentAsync("long", null, []);
+        var run = (await store.CreateRunAsync(new NewRun(exp, "u", 1, null, []))).Info.RunId;
+        var other = (await store.CreateRunAsync(new NewRun(exp, "u", 1, null, []))).Info.RunId;
+        for (var b = 0; b < n / 1000; b++)
+        {
+            await store.LogBatchAsync(run, [.. Enumerable.Range(b * 1000, 1000).Select(i => new Metric("m", i * 0.5, i, i))], [], []);
+            if (b % 100 == 0)
+            {
+                // Interleaved with another run's points, so the ids of one history are not contiguous on PostgreSQL.
+                await store.LogBatchAsync(other, [new Metric("m", -1, b, b)], [], []);
+            }
+        }
+
+        var columns = await store.GetMetricColumnsAsync(run, "m");
+
+        Assert.Equal(n, columns.Count);
+        Assert.True(columns.Steps.Select((s, i) => s == i).All(ok => ok), "steps must come back in logging order");
+        Assert.True(columns.Values.Select((v, i) => v == i * 0.5).All(ok => ok), "values must match their steps");
+        Assert.Equal(n - 1, columns.Timestamps[^1]);
+    }
+
     /// <summary>A store on a fresh SQLite file or a fresh PostgreSQL database (CAIRN_TEST_POSTGRES), removed on dispose.</summary>
     private sealed class TestStore : IAsyncDisposable
     {
