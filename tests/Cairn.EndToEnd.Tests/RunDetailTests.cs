@@ -74,6 +74,7 @@ public sealed class RunDetailTests(UiFixture ui)
             // Edit in place, over several lines.
             await row.GetByRole(AriaRole.Button, new() { Name = "Edit owner" }).ClickAsync();
             await page.Locator("[data-testid=tag-edit-value]").FillAsync("bob\nand carol");
+            await UiFixture.ReviewScreenshotAsync(page, "run-tag-editing");
             await page.Locator("[data-testid=save-tag]").ClickAsync();
             await Expect(row).ToContainTextAsync("and carol");
             await Expect(page.Locator("[data-testid=tag-error]")).ToHaveCountAsync(0);
@@ -141,6 +142,15 @@ public sealed class RunDetailTests(UiFixture ui)
             await Expect(page.Locator("[data-testid=smoothing-value]")).ToHaveTextAsync("0.60");
             await WaitForTracesAsync(page, "loss", 2);
             await UiFixture.ReviewScreenshotAsync(page, "run-metrics-smoothed");
+
+            // The x-axis and log scale are kept in the URL beside it.
+            await page.Locator("[data-testid=x-axis]").GetByText("Relative time").ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("x=time"));
+            await Expect(page.Locator("[data-testid=metric-chart][data-metric=loss] .g-xtitle")).ToHaveTextAsync("Relative time (s)");
+            await page.Locator("[data-testid=log-scale] input, input[data-testid=log-scale]").First.ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("log=true"));
+            await Expect(page).ToHaveURLAsync(new Regex("smooth=0.6"));
+            await WaitForTracesAsync(page, "loss", 2);
 
             // Back to 0: one raw line, and the parameter leaves the URL.
             await page.Locator("[data-testid=smoothing] input[type=range]").FillAsync("0");
