@@ -22,6 +22,9 @@ internal static class UiTheme
         PaletteDark = new PaletteDark
         {
             Primary = "#2dd4bf",
+
+            // Dark text on the bright teal: white on it (MudBlazor's default) is below 2:1 contrast.
+            PrimaryContrastText = "#042f2e",
             Secondary = "#94a3b8",
             AppbarBackground = "#020617",
             AppbarText = "#e2e8f0",
