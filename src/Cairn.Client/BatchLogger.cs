@@ -37,7 +37,7 @@ public sealed class BatchLoggingException(string message, IReadOnlyList<Exceptio
 /// <summary>
 /// Queues a run's metrics, params and tags and sends them in the background with log-batch (at
 /// most 1000 metrics, 100 params, 100 tags per request), one request at a time so every key keeps
-/// its logging order. Logging calls return at once; when the buffer is full they wait
+/// its logging order, while the next request is being built. Logging calls return at once; when the buffer is full they wait
 /// (back-pressure) instead of dropping. Transient failures are retried until the server is back,
 /// without duplicating a batch the server may already have applied; rejections (4xx) are kept and
 /// thrown from the next <see cref="FlushAsync"/>.
@@ -54,10 +54,14 @@ public sealed class BatchLogger : IAsyncDisposable
 
     private readonly record struct Item(Kind Kind, string Key, object? Payload, double Value, long Timestamp, long Step);
 
+    /// <summary>One log-batch request (serialized ahead when the store is REST), or a flush marker.</summary>
+    private sealed record Batch(List<Metric> Metrics, List<Param> Params, List<Tag> Tags, PreparedLogBatch? Prepared, TaskCompletionSource? Flushed);
+
     private readonly ITrackingStore _store;
     private readonly string _runId;
     private readonly BatchLoggerOptions _options;
     private readonly Channel<Item> _channel;
+    private readonly Channel<Batch> _batches = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
     private readonly Task _pump;
     private readonly ConcurrentQueue<Exception> _failures = new();
     private readonly ConcurrentDictionary<string, byte> _validKeys = new(StringComparer.Ordinal);
@@ -83,7 +87,7 @@ public sealed class BatchLogger : IAsyncDisposable
         // The pump must not inherit the run's async-local state (the active run, failure tracking).
         using (ExecutionContext.SuppressFlow())
         {
-            _pump = Task.Run(PumpAsync);
+            _pump = Task.WhenAll(Task.Run(PumpAsync), Task.Run(SendLoopAsync));
         }
     }
 
@@ -210,16 +214,22 @@ public sealed class BatchLogger : IAsyncDisposable
 
     // ------------------------------------------------------------ the pump
 
+    // Two stages: the pump turns queued calls into batches (serializing each when the store is
+    // REST) while the sender has the previous batch in flight. The sender sends one batch at a
+    // time, in order, so every key keeps its logging order; client and server work side by side.
+
     private async Task PumpAsync()
     {
         try
         {
             await PumpCoreAsync().ConfigureAwait(false);
+            _batches.Writer.TryComplete();
         }
         catch (Exception ex)
         {
             // A bug here must not hang flushes: report it and release every waiting flush.
             _failures.Enqueue(ex);
+            _batches.Writer.TryComplete(ex);
             _channel.Writer.TryComplete(ex);
             while (_channel.Reader.TryRead(out var item))
             {
@@ -239,8 +249,8 @@ public sealed class BatchLogger : IAsyncDisposable
     {
         var reader = _channel.Reader;
         var metrics = new List<Metric>(Validation.MaxBatchMetrics);
-        var @params = new List<Param>(Validation.MaxBatchParams);
-        var tags = new List<Tag>(Validation.MaxBatchTags);
+        var @params = new List<Param>();
+        var tags = new List<Tag>();
         var paramKeys = new HashSet<string>(StringComparer.Ordinal);
         var tagIndex = new Dictionary<string, int>(StringComparer.Ordinal);
 
@@ -251,10 +261,11 @@ public sealed class BatchLogger : IAsyncDisposable
                 return;
             }
 
-            await SendWithRecoveryAsync(metrics, @params, tags).ConfigureAwait(false);
-            metrics.Clear();
-            @params.Clear();
-            tags.Clear();
+            var prepared = _store is RestTrackingStore ? RestTrackingStore.PrepareLogBatch(_runId, metrics, @params, tags) : null;
+            await _batches.Writer.WriteAsync(new Batch(metrics, @params, tags, prepared, null)).ConfigureAwait(false);
+            metrics = new List<Metric>(Validation.MaxBatchMetrics);
+            @params = [];
+            tags = [];
             paramKeys.Clear();
             tagIndex.Clear();
         }
@@ -292,7 +303,7 @@ public sealed class BatchLogger : IAsyncDisposable
                         break;
                     case Kind.Flush:
                         await SendAsync().ConfigureAwait(false);
-                        ((TaskCompletionSource)item.Payload!).TrySetResult();
+                        await _batches.Writer.WriteAsync(new Batch([], [], [], null, (TaskCompletionSource)item.Payload!)).ConfigureAwait(false);
                         continue;
                 }
 
@@ -307,8 +318,31 @@ public sealed class BatchLogger : IAsyncDisposable
         }
     }
 
-    private async Task SendWithRecoveryAsync(List<Metric> metrics, List<Param> @params, List<Tag> tags)
+    private async Task SendLoopAsync()
     {
+        try
+        {
+            await foreach (var batch in _batches.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (batch.Flushed is { } flushed)
+                {
+                    flushed.TrySetResult();
+                }
+                else
+                {
+                    await SendWithRecoveryAsync(batch).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception) when (_batches.Reader.Completion.IsFaulted)
+        {
+            // The pump failed: it has reported why and released the flushes it held.
+        }
+    }
+
+    private async Task SendWithRecoveryAsync(Batch batch)
+    {
+        var (metrics, @params, tags) = (batch.Metrics, batch.Params, batch.Tags);
         var count = metrics.Count + @params.Count + tags.Count;
         var delay = _options.RetryDelay;
         var clock = Stopwatch.StartNew();
@@ -323,7 +357,9 @@ public sealed class BatchLogger : IAsyncDisposable
                     break;
                 }
 
-                await _store.LogBatchAsync(_runId, metrics, @params, tags).ConfigureAwait(false);
+                await (batch.Prepared is { } prepared
+                    ? ((RestTrackingStore)_store).SendLogBatchAsync(prepared)
+                    : _store.LogBatchAsync(_runId, metrics, @params, tags)).ConfigureAwait(false);
                 break;
             }
             catch (Exception ex) when (MlflowErrors.IsTransient(ex) && clock.Elapsed < _options.TransientRetryLimit)

@@ -122,7 +122,11 @@ internal sealed class MlflowHttp : IDisposable
 
     /// <summary>POSTs a JSON body built by <paramref name="write"/> to <c>api/2.0/mlflow/{path}</c> and parses the answer.</summary>
     /// <param name="appendOnly">The call appends data (metrics): it is retried only when it certainly was not applied.</param>
-    public async Task<JsonDocument> PostJsonAsync(string path, Action<Utf8JsonWriter> write, CancellationToken ct, bool appendOnly = false)
+    public Task<JsonDocument> PostJsonAsync(string path, Action<Utf8JsonWriter> write, CancellationToken ct, bool appendOnly = false) =>
+        PostBodyAsync(path, Serialize(write), ct, appendOnly);
+
+    /// <summary>Writes a JSON body with <paramref name="write"/> (so it can be built ahead of sending).</summary>
+    public static ReadOnlyMemory<byte> Serialize(Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -130,12 +134,15 @@ internal sealed class MlflowHttp : IDisposable
             write(writer);
         }
 
-        var body = buffer.WrittenMemory;
-        return await SendJsonAsync(() => new HttpRequestMessage(HttpMethod.Post, "api/2.0/mlflow/" + path)
+        return buffer.WrittenMemory;
+    }
+
+    /// <summary>POSTs an already serialized JSON body to <c>api/2.0/mlflow/{path}</c> and parses the answer.</summary>
+    public Task<JsonDocument> PostBodyAsync(string path, ReadOnlyMemory<byte> body, CancellationToken ct, bool appendOnly = false) =>
+        SendJsonAsync(() => new HttpRequestMessage(HttpMethod.Post, "api/2.0/mlflow/" + path)
         {
             Content = new ReadOnlyMemoryContent(body) { Headers = { ContentType = Json } },
-        }, path, ct, appendOnly).ConfigureAwait(false);
-    }
+        }, path, ct, appendOnly);
 
     /// <summary>GETs <c>{prefix}/{pathAndQuery}</c> (prefix defaults to <c>api/2.0/mlflow/</c>) and parses the JSON answer.</summary>
     public Task<JsonDocument> GetJsonAsync(string pathAndQuery, CancellationToken ct, string prefix = "api/2.0/mlflow/") =>
@@ -144,13 +151,7 @@ internal sealed class MlflowHttp : IDisposable
     /// <summary>Sends a JSON body with any method (the registry uses PATCH and DELETE with bodies) to <c>api/2.0/mlflow/{path}</c>.</summary>
     public Task<JsonDocument> SendJsonAsync(HttpMethod method, string path, Action<Utf8JsonWriter> write, CancellationToken ct)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
-
-        var body = buffer.WrittenMemory;
+        var body = Serialize(write);
         return SendJsonAsync(() => new HttpRequestMessage(method, "api/2.0/mlflow/" + path)
         {
             Content = new ReadOnlyMemoryContent(body) { Headers = { ContentType = Json } },
@@ -159,13 +160,7 @@ internal sealed class MlflowHttp : IDisposable
 
     public Task<JsonDocument> PostJsonAbsoluteAsync(string relativePath, Action<Utf8JsonWriter> write, CancellationToken ct)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
-
-        var body = buffer.WrittenMemory;
+        var body = Serialize(write);
         return SendJsonAsync(() => new HttpRequestMessage(HttpMethod.Post, relativePath)
         {
             Content = new ReadOnlyMemoryContent(body) { Headers = { ContentType = Json } },

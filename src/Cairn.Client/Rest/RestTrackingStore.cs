@@ -183,9 +183,12 @@ public sealed class RestTrackingStore : ITrackingStore
     public Task RestoreRunAsync(string runId, CancellationToken ct = default) =>
         PostAsync("runs/restore", w => w.WriteString("run_id", runId), ct);
 
-    public async Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> @params, IReadOnlyList<Tag> tags, CancellationToken ct = default)
-    {
-        using var doc = await _http.PostJsonAsync("runs/log-batch", w =>
+    public Task LogBatchAsync(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> @params, IReadOnlyList<Tag> tags, CancellationToken ct = default) =>
+        SendLogBatchAsync(PrepareLogBatch(runId, metrics, @params, tags), ct);
+
+    /// <summary>Serializes a log-batch request, so a caller can build the next one while another is in flight.</summary>
+    internal static PreparedLogBatch PrepareLogBatch(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> @params, IReadOnlyList<Tag> tags) =>
+        new(MlflowHttp.Serialize(w =>
         {
             w.WriteStartObject();
             w.WriteString("run_id", runId);
@@ -203,7 +206,11 @@ public sealed class RestTrackingStore : ITrackingStore
             WriteKeyValues(w, "params", @params, p => p.Key, p => p.Value);
             WriteTags(w, tags);
             w.WriteEndObject();
-        }, ct, appendOnly: metrics.Count > 0).ConfigureAwait(false);
+        }), AppendOnly: metrics.Count > 0);
+
+    internal async Task SendLogBatchAsync(PreparedLogBatch batch, CancellationToken ct = default)
+    {
+        using var _ = await _http.PostBodyAsync("runs/log-batch", batch.Body, ct, batch.AppendOnly).ConfigureAwait(false);
     }
 
     /// <summary>Logs one metric point with <c>runs/log-metric</c> (MLflow's single-point call).</summary>
@@ -443,3 +450,6 @@ public sealed class RestTrackingStore : ITrackingStore
         return default;
     }
 }
+
+/// <summary>A serialized log-batch request body; metrics make it append-only (retried only when certainly not applied).</summary>
+internal sealed record PreparedLogBatch(ReadOnlyMemory<byte> Body, bool AppendOnly);

@@ -285,19 +285,49 @@ public static class TrackingEndpoints
         var runId = args.RequiredString("run_id");
         var metricItems = args.ObjectList("metrics");
         var metrics = new List<Metric>(metricItems.Count);
+        string? lastKey = null;
         for (var i = 0; i < metricItems.Count; i++)
         {
+            // The hot loop of ingest: plain numbers and a key repeated from the previous point are
+            // read without building a field path or a new string; anything else takes the general checks.
             var e = metricItems[i];
-            var path = $"metrics[{i}]";
-            var key = RequestArgs.Field(e, "key") is { } k ? RequestArgs.StringOf($"{path}.key", k) : "";
-            if (key.Length == 0)
+            string Path(string field) => $"metrics[{i}].{field}";
+
+            string key;
+            var k = RequestArgs.Field(e, "key");
+            if (lastKey is not null && k is { ValueKind: JsonValueKind.String } same && same.ValueEquals(lastKey))
             {
-                throw RequestArgs.Missing($"{path}.key");
+                key = lastKey;
+            }
+            else
+            {
+                key = k is { } text ? RequestArgs.StringOf(Path("key"), text) : "";
+                if (key.Length == 0)
+                {
+                    throw RequestArgs.Missing(Path("key"));
+                }
+
+                lastKey = key;
             }
 
-            var value = RequestArgs.Field(e, "value") is { } v ? RequestArgs.DoubleOf($"{path}.value", v) : throw RequestArgs.Missing($"{path}.value");
-            var timestamp = RequestArgs.Field(e, "timestamp") is { } t ? RequestArgs.LongOf($"{path}.timestamp", t) : throw RequestArgs.Missing($"{path}.timestamp");
-            var step = RequestArgs.Field(e, "step") is { } st ? RequestArgs.LongOf($"{path}.step", st) : 0;
+            var value = RequestArgs.Field(e, "value") switch
+            {
+                { ValueKind: JsonValueKind.Number } n => n.GetDouble(),
+                { } v => RequestArgs.DoubleOf(Path("value"), v),
+                null => throw RequestArgs.Missing(Path("value")),
+            };
+            var timestamp = RequestArgs.Field(e, "timestamp") switch
+            {
+                { } t when t.ValueKind == JsonValueKind.Number && t.TryGetInt64(out var ms) => ms,
+                { } t => RequestArgs.LongOf(Path("timestamp"), t),
+                null => throw RequestArgs.Missing(Path("timestamp")),
+            };
+            var step = RequestArgs.Field(e, "step") switch
+            {
+                { } st when st.ValueKind == JsonValueKind.Number && st.TryGetInt64(out var n) => n,
+                { } st => RequestArgs.LongOf(Path("step"), st),
+                null => 0,
+            };
             metrics.Add(new Metric(key, value, timestamp, step));
         }
 
