@@ -602,22 +602,26 @@ public sealed class SqlTrackingStore : ITrackingStore
         Check(db, raw.sqlite3_prepare_v2(db, "INSERT INTO metrics (run_key, key, id, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?, ?)", out sqlite3_stmt insert));
         using (insert)
         {
+            // Bindings survive sqlite3_reset: the run is bound once and the key only when it changes.
             raw.sqlite3_bind_int64(insert, 1, runKey);
             string? lastKey = null;
-            byte[] keyBytes = [];
+            long id = 0;
             foreach (var m in metrics)
             {
                 if (!ReferenceEquals(m.Key, lastKey) && m.Key != lastKey)
                 {
+                    if (lastKey is not null)
+                    {
+                        next[lastKey] = id;
+                    }
+
                     lastKey = m.Key;
-                    keyBytes = System.Text.Encoding.UTF8.GetBytes(m.Key);
+                    id = next[m.Key];
+                    raw.sqlite3_bind_text(insert, 2, System.Text.Encoding.UTF8.GetBytes(m.Key));
                 }
 
                 var (value, isNan) = Encode(m.Value);
-                var id = next[m.Key];
-                next[m.Key] = id + 1;
-                raw.sqlite3_bind_text(insert, 2, keyBytes);
-                raw.sqlite3_bind_int64(insert, 3, id);
+                raw.sqlite3_bind_int64(insert, 3, id++);
                 raw.sqlite3_bind_double(insert, 4, value);
                 raw.sqlite3_bind_int(insert, 5, isNan);
                 raw.sqlite3_bind_int64(insert, 6, m.Timestamp);
