@@ -19,6 +19,7 @@ public enum ColumnKind
 public sealed record RunColumn(ColumnKind Kind, string Key)
 {
     public const string RunName = "run_name";
+    public const string Experiment = "experiment_id";
     public const string Created = "start_time";
     public const string Duration = "duration";
     public const string Status = "status";
@@ -26,9 +27,12 @@ public sealed record RunColumn(ColumnKind Kind, string Key)
     public const string Source = "source";
     public const string RunId = "run_id";
 
-    /// <summary>The attribute columns in display order; the run name is always shown and comes first.</summary>
+    /// <summary>
+    /// The attribute columns in display order; the run name is always shown and comes first. The
+    /// experiment column is offered only when a table shows runs of several experiments.
+    /// </summary>
     public static IReadOnlyList<RunColumn> Attributes { get; } =
-        [.. new[] { RunName, Created, Duration, Status, User, Source, RunId }.Select(k => new RunColumn(ColumnKind.Attribute, k))];
+        [.. new[] { RunName, Experiment, Created, Duration, Status, User, Source, RunId }.Select(k => new RunColumn(ColumnKind.Attribute, k))];
 
     /// <summary>The attributes shown when the URL names no columns.</summary>
     public static IReadOnlyList<RunColumn> DefaultAttributes { get; } = [.. Attributes.Where(c => c.Key is Created or Duration or Status or User)];
@@ -46,6 +50,7 @@ public sealed record RunColumn(ColumnKind Kind, string Key)
         ColumnKind.Attribute => Key switch
         {
             RunName => "Run name",
+            Experiment => "Experiment",
             Created => "Created",
             Duration => "Duration",
             Status => "Status",
@@ -59,7 +64,7 @@ public sealed record RunColumn(ColumnKind Kind, string Key)
 
     public bool IsNumeric => Kind == ColumnKind.Metric || Key is Created or Duration;
 
-    /// <summary>The MLflow order_by key for this column, or null when the store cannot sort by it (duration).</summary>
+    /// <summary>The MLflow order_by key for this column, or null when the store cannot sort by it (duration, experiment).</summary>
     public string? OrderByKey => Kind switch
     {
         ColumnKind.Metric => $"metrics.{Quote(Key)}",
@@ -67,7 +72,7 @@ public sealed record RunColumn(ColumnKind Kind, string Key)
         ColumnKind.Tag => $"tags.{Quote(Key)}",
         _ => Key switch
         {
-            Duration => null,
+            Duration or Experiment => null,
             Source => $"tags.`{MlflowTags.SourceName}`",
             _ => "attributes." + Key,
         },
@@ -140,6 +145,7 @@ public sealed class RunRow
         _ => column.Key switch
         {
             RunColumn.RunName => Run.Info.RunName,
+            RunColumn.Experiment => Run.Info.ExperimentId,
             RunColumn.Created => Format.Ago(Run.Info.StartTime),
             RunColumn.Duration => Format.Duration(Run.Info.StartTime, Run.Info.EndTime),
             RunColumn.Status => Run.Info.Status.ToWire(),
