@@ -55,7 +55,9 @@ public sealed class ListsTests(UiFixture ui)
         {
             await page.GotoAsync("/?q=" + Uri.EscapeDataString(name));
             var row = page.Locator($"[data-experiment-id='{id}']");
-            await row.Locator("[data-testid=edit-tags]").ClickAsync();
+            // Opened with the keyboard: the icon button is a Tab stop and Enter presses it.
+            await row.Locator("[data-testid=edit-tags]").FocusAsync();
+            await page.Keyboard.PressAsync("Enter");
             await Input(page, "tag-key").FillAsync("team");
             await Input(page, "tag-value").FillAsync("vision");
             await page.Locator("[data-testid=save-tag]").ClickAsync();
@@ -105,10 +107,17 @@ public sealed class ListsTests(UiFixture ui)
             await page.GotoAsync("/?q=" + Uri.EscapeDataString(prefix));
             await Expect(page.Locator("[data-testid=experiments-table] tbody tr")).ToHaveCountAsync(2);
             await Expect(page.Locator("[data-testid=open-runs]")).ToBeDisabledAsync();
-            await page.Locator($"[data-experiment-id='{a}'] [data-testid=select-experiment]").CheckAsync();
-            await page.Locator($"[data-experiment-id='{b}'] [data-testid=select-experiment]").CheckAsync();
+            // Ticked with Space and opened with Enter, as from the keyboard.
+            foreach (var id in new[] { a, b })
+            {
+                await page.Locator($"[data-experiment-id='{id}'] [data-testid=select-experiment]").FocusAsync();
+                await page.Keyboard.PressAsync("Space");
+                await Expect(page.Locator($"[data-experiment-id='{id}'] [data-testid=select-experiment]")).ToBeCheckedAsync();
+            }
+
             await Expect(page.Locator("[data-testid=open-runs]")).ToHaveTextAsync(new Regex("Runs of 2 experiments"));
-            await page.Locator("[data-testid=open-runs]").ClickAsync();
+            await page.Locator("[data-testid=open-runs]").FocusAsync();
+            await page.Keyboard.PressAsync("Enter");
 
             await Expect(page).ToHaveURLAsync(new Regex($@"/runs\?experiments={a}&experiments={b}$"));
             await Expect(page.Locator("h1")).ToHaveTextAsync("Runs of 2 experiments");
