@@ -189,10 +189,15 @@ public sealed class ListsTests(UiFixture ui)
             var created = await ui.Server.OkGetAsync("registered-models/get?name=" + Uri.EscapeDataString(name));
             Assert.Equal("Made in the browser.", (string?)created["registered_model"]!["description"]);
 
-            // Edit the description.
+            // Edit the description: Escape gives up, Ctrl+Enter saves.
             await page.Locator("[data-testid=edit-description]").ClickAsync();
+            await Input(page, "description-input").FillAsync("Not kept.");
+            await Input(page, "description-input").PressAsync("Escape");
+            await Expect(page.Locator("[data-testid=description]")).ToHaveTextAsync("Made in the browser.");
+            await page.Locator("[data-testid=edit-description]").ClickAsync();
+            await Expect(Input(page, "description-input")).ToHaveValueAsync("Made in the browser.");
             await Input(page, "description-input").FillAsync("Second words.");
-            await page.Locator("[data-testid=save-description]").ClickAsync();
+            await Input(page, "description-input").PressAsync("Control+Enter");
             await Expect(page.Locator("[data-testid=description]")).ToHaveTextAsync("Second words.");
             var edited = await ui.Server.OkGetAsync("registered-models/get?name=" + Uri.EscapeDataString(name));
             Assert.Equal("Second words.", (string?)edited["registered_model"]!["description"]);
