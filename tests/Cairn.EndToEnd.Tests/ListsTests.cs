@@ -148,6 +148,13 @@ public sealed class ListsTests(UiFixture ui)
             await Expect(RunNames(page)).ToHaveTextAsync(["b-mid", "a-high", "b-top"]);
             await UiFixture.ReviewScreenshotAsync(page, "runs-of-two-experiments");
 
+            // The column chooser offers the experiment column here, and hides it like any other.
+            await page.Locator("[data-testid=column-chooser-toggle]").ClickAsync();
+            await page.Locator("[data-testid=column-chooser] input[data-column='attributes.experiment_id']").UncheckAsync();
+            await Expect(table.Locator("thead th[data-column='attributes.experiment_id']")).ToHaveCountAsync(0);
+            await page.Locator("[data-testid=column-chooser] input[data-column='attributes.experiment_id']").CheckAsync();
+            await Expect(table.Locator("thead th[data-column='attributes.experiment_id']")).ToHaveCountAsync(1);
+
             // Runs of different experiments compare side by side; their links go to their own experiments.
             await table.Locator($"tr[data-run-id='{runs["a-high"]}'] [data-testid=select-run]").CheckAsync();
             await table.Locator($"tr[data-run-id='{runs["b-top"]}'] [data-testid=select-run]").CheckAsync();
