@@ -10,14 +10,19 @@ using Microsoft.ML.Runtime;
 namespace Cairn.Client.MLNet;
 
 /// <summary>
-/// ML.NET autolog. <see cref="Enable"/> is the one call: from then on, every fit done with that
-/// <see cref="MLContext"/> inside an active run logs, from ML.NET's own log stream, the name of each
-/// fitted component (<c>mlnet.fit.{n}</c> params), the values ML.NET reports choosing
-/// (<c>mlnet.fit.{n}.{option}</c>, e.g. auto-tuned L2 or iteration counts) and the fit time
-/// (<c>mlnet/{component}/fit_seconds</c>). ML.NET has no hook on Fit or Evaluate, so the trainer
-/// options it does not print, the evaluation metrics and the fitted model need one call each:
-/// <see cref="MLNetRunExtensions.Fit"/>, <see cref="MLNetRunExtensions.LogMetrics(ActiveRun, object, string, long)"/>
-/// and Cairn.Models' <c>run.LogModelAsync(model, trainingData)</c>.
+/// ML.NET autolog. <see cref="Enable"/> is the one call: from then on, inside an active run,
+/// <list type="bullet">
+/// <item>every <c>Fit(IDataView)</c> of an ML.NET estimator in the calling project logs what
+/// <see cref="MLNetRunExtensions.Fit"/> logs (estimators and their options as params,
+/// <c>fit_duration_seconds</c>, the model package under <c>model/</c>): Cairn.Client.MLNet's source
+/// generator replaces those calls at compile time with <see cref="MLNetAutologHooks"/>;</item>
+/// <item>every <c>Evaluate</c> of ML.NET's task catalogs logs its metrics as <c>eval_{name}</c>
+/// (the run's second evaluation <c>eval_1_{name}</c>, and so on);</item>
+/// <item>every fit done with the given <see cref="MLContext"/> logs, from ML.NET's own log stream, each
+/// fitted component (<c>mlnet.fit.{n}</c>), the values ML.NET reports choosing
+/// (<c>mlnet.fit.{n}.{option}</c>, e.g. auto-tuned L2) and the component's fit time
+/// (<c>mlnet/{component}/fit_seconds</c>).</item>
+/// </list>
 /// </summary>
 public static partial class MLNetAutolog
 {
@@ -29,13 +34,23 @@ public static partial class MLNetAutolog
 
     private static readonly ConditionalWeakTable<ActiveRun, RunState> States = new();
 
-    /// <summary>Starts autologging the fits of <paramref name="mlContext"/>; dispose the result to stop.</summary>
+    private static int _enabled;
+
+    /// <summary>Some <see cref="Enable"/> is in effect (not disposed yet).</summary>
+    internal static bool IsEnabled => Volatile.Read(ref _enabled) > 0;
+
+    /// <summary>Starts autologging ML.NET fits and evaluations (and the log stream of <paramref name="mlContext"/>); dispose the result to stop.</summary>
     public static IDisposable Enable(MLContext mlContext)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         EventHandler<LoggingEventArgs> handler = (_, e) => OnLog(e);
         mlContext.Log += handler;
-        return new Subscription(() => mlContext.Log -= handler);
+        Interlocked.Increment(ref _enabled);
+        return new Subscription(() =>
+        {
+            mlContext.Log -= handler;
+            Interlocked.Decrement(ref _enabled);
+        });
     }
 
     private sealed class Subscription(Action stop) : IDisposable
@@ -98,175 +113,5 @@ public static partial class MLNetAutolog
                 run.LogParam($"mlnet.fit.{open}.{name}", setting.Groups["value"].Value);
             }
         }
-    }
-}
-
-/// <summary>The ML.NET calls that ML.NET offers no hook for: options of a fitted pipeline, evaluation metrics, the model.</summary>
-public static class MLNetRunExtensions
-{
-    /// <summary>
-    /// Fits <paramref name="estimator"/> and logs each estimator of the chain (<c>mlnet.estimator.{i}</c>),
-    /// the public settings of its options object (<c>{Estimator}.{Option}</c>), the fit time (<c>fit_duration_seconds</c>)
-    /// and, when <paramref name="mlContext"/> is given, the fitted model as a package under <c>model/</c>
-    /// (Cairn.Models' <c>mlnet</c> flavor: model.zip, an <c>MLmodel</c> with the signature inferred from
-    /// <paramref name="data"/>, an input example and the environment), loadable with <c>ModelLoader</c>.
-    /// </summary>
-    public static TTransformer Fit<TTransformer>(this ActiveRun run, IEstimator<TTransformer> estimator, IDataView data, MLContext? mlContext = null)
-        where TTransformer : class, ITransformer
-    {
-        var index = 0;
-        foreach (var e in Flatten(estimator))
-        {
-            var name = DisplayName(e.GetType());
-            run.LogParam($"mlnet.estimator.{index++}", name);
-            foreach (var (key, value) in Options(e))
-            {
-                run.LogParam($"{name}.{key}", value);
-            }
-        }
-
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var model = estimator.Fit(data);
-        run.LogMetric("fit_duration_seconds", clock.Elapsed.TotalSeconds);
-        if (mlContext is not null)
-        {
-            run.LogModelAsync(model, data).GetAwaiter().GetResult();
-        }
-
-        return model;
-    }
-
-    /// <summary>
-    /// Logs every number of an ML.NET metrics object (<c>MulticlassClassificationMetrics</c>,
-    /// <c>BinaryClassificationMetrics</c>, <c>RegressionMetrics</c>...) as <c>{prefix}{snake_case name}</c>;
-    /// lists of numbers (per-class log-loss, top-k accuracies) become <c>{name}_{i}</c>.
-    /// </summary>
-    public static void LogMetrics(this ActiveRun run, object metrics, string prefix = "", long step = 0)
-    {
-        ArgumentNullException.ThrowIfNull(metrics);
-        foreach (var p in metrics.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
-        {
-            if (p.GetIndexParameters().Length > 0)
-            {
-                continue;
-            }
-
-            object? value;
-            try
-            {
-                value = p.GetValue(metrics);
-            }
-            catch (TargetInvocationException)
-            {
-                continue;
-            }
-
-            var key = prefix + SnakeCase(p.Name);
-            switch (value)
-            {
-                case double or float or int or long:
-                    run.LogMetric(key, Convert.ToDouble(value, CultureInfo.InvariantCulture), step);
-                    break;
-                case IEnumerable list and not string:
-                    var i = 0;
-                    foreach (var item in list)
-                    {
-                        if (item is double or float or int or long)
-                        {
-                            run.LogMetric($"{key}_{i}", Convert.ToDouble(item, CultureInfo.InvariantCulture), step);
-                        }
-
-                        i++;
-                    }
-
-                    break;
-            }
-        }
-    }
-
-    private static IEnumerable<object> Flatten(object estimator)
-    {
-        var field = estimator.GetType().GetField("_estimators", BindingFlags.NonPublic | BindingFlags.Instance);
-        if (field?.GetValue(estimator) is IEnumerable inner)
-        {
-            foreach (var e in inner)
-            {
-                foreach (var leaf in Flatten(e!))
-                {
-                    yield return leaf;
-                }
-            }
-        }
-        else
-        {
-            yield return estimator;
-        }
-    }
-
-    /// <summary>Settings of an estimator's options object (any field whose type is named *Options).</summary>
-    private static IEnumerable<(string, string)> Options(object estimator)
-    {
-        for (var type = estimator.GetType(); type is not null && type != typeof(object); type = type.BaseType)
-        {
-            foreach (var f in type.GetFields(BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
-            {
-                if (!f.FieldType.Name.EndsWith("Options", StringComparison.Ordinal) || f.GetValue(estimator) is not { } options)
-                {
-                    continue;
-                }
-
-                foreach (var member in options.GetType().GetFields(BindingFlags.Public | BindingFlags.Instance))
-                {
-                    if (Simple(member.GetValue(options)) is { } text)
-                    {
-                        yield return (member.Name, text);
-                    }
-                }
-
-                foreach (var member in options.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
-                {
-                    if (member.GetIndexParameters().Length == 0 && Simple(member.GetValue(options)) is { } text)
-                    {
-                        yield return (member.Name, text);
-                    }
-                }
-
-                yield break;
-            }
-        }
-    }
-
-    private static string? Simple(object? value) => value switch
-    {
-        null => null,
-        string s => s,
-        bool b => b ? "true" : "false",
-        Enum e => e.ToString(),
-        IFormattable f when value.GetType().IsPrimitive || value is decimal => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => null,
-    };
-
-    private static string DisplayName(Type type)
-    {
-        var name = type.Name;
-        var tick = name.IndexOf('`', StringComparison.Ordinal);
-        return tick < 0 ? name : name[..tick];
-    }
-
-    internal static string SnakeCase(string name)
-    {
-        var sb = new System.Text.StringBuilder(name.Length + 8);
-        for (var i = 0; i < name.Length; i++)
-        {
-            var c = name[i];
-            if (char.IsUpper(c) && i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
-            {
-                sb.Append('_');
-            }
-
-            sb.Append(char.ToLowerInvariant(c));
-        }
-
-        return sb.ToString();
     }
 }
