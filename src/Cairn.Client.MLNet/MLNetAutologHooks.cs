@@ -26,13 +26,13 @@ public static class MLNetAutologHooks
         var n = MLNetRunExtensions.NextFit(run);
         if (n == 0)
         {
-            Safely(() => MLNetRunExtensions.LogEstimators(run, estimator));
+            Safely(run, () => MLNetRunExtensions.LogEstimators(run, estimator));
         }
 
         var clock = Stopwatch.StartNew();
         var model = MLNetRunExtensions.FitUnlogged(estimator, data);
         var elapsed = clock.Elapsed;
-        Safely(() => MLNetRunExtensions.EndFit(run, n, elapsed, model, data, logModel: true));
+        Safely(run, () => MLNetRunExtensions.EndFit(run, n, elapsed, model, data, logModel: true));
         return model;
     }
 
@@ -42,13 +42,13 @@ public static class MLNetAutologHooks
     {
         if (MLNetAutolog.IsEnabled && Tracking.ActiveRun is { } run)
         {
-            Safely(() => run.LogMetrics(metrics, MLNetRunExtensions.NextEvaluationPrefix(run)));
+            Safely(run, () => run.LogMetrics(metrics, MLNetRunExtensions.NextEvaluationPrefix(run)));
         }
 
         return metrics;
     }
 
-    private static void Safely(Action log)
+    private static void Safely(ActiveRun run, Action log)
     {
         try
         {
@@ -56,7 +56,9 @@ public static class MLNetAutologHooks
         }
         catch (Exception)
         {
-            // Autolog must never break training: a logging failure costs the logged data, not the fit.
+            // Autolog must never break training: a logging failure costs the logged data, not the fit,
+            // and is not an exception escaping the run's scope (which would end it FAILED).
+            run.Continued();
         }
     }
 }

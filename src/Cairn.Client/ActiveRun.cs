@@ -70,7 +70,7 @@ public sealed class ActiveRun : IAsyncDisposable
     internal void NoteException(Exception exception) => _pendingException = exception;
 
     /// <summary>The code went on after any exception seen so far, so that exception was handled.</summary>
-    private void Continued() => _pendingException = null;
+    internal void Continued() => _pendingException = null;
 
     // ------------------------------------------------------------ params, metrics, tags
 

@@ -35,6 +35,24 @@ public sealed class MLNetAutologTests(ServerFixture fixture) : IClassFixture<Ser
         public float Target { get; set; }
     }
 
+    /// <summary>Settings autolog finds (a field whose type is named *Options); the note is too long for an MLflow param.</summary>
+    private sealed class NoteOptions
+    {
+        public string Note = new('x', 10_000);
+    }
+
+    /// <summary>A user-written estimator whose Fit makes a fit of its own (intercepted too, as it is in this project).</summary>
+    private sealed class Wrapping(IEstimator<ITransformer> inner) : IEstimator<ITransformer>
+    {
+        private readonly NoteOptions _options = new();
+
+        public int NoteLength => _options.Note.Length;
+
+        public ITransformer Fit(IDataView input) => inner.Fit(input);
+
+        public SchemaShape GetOutputSchema(SchemaShape inputSchema) => inner.GetOutputSchema(inputSchema);
+    }
+
     private static IDataView LoadIris(MLContext ml) =>
         ml.Data.LoadFromTextFile<Iris>(Path.Combine(CairnProcess.RepoRoot, "samples", "IrisTracking", "iris.csv"), hasHeader: true, separatorChar: ',');
 
@@ -233,5 +251,30 @@ public sealed class MLNetAutologTests(ServerFixture fixture) : IClassFixture<Ser
         var got = await client.Store.GetRunAsync(runId);
         Assert.Equal("ValueToKeyMappingEstimator", got.Params.Single(x => x.Key == "mlnet.estimator.0").Value);
         Assert.DoesNotContain(got.Metrics, x => x.Key == "fit_duration_seconds");
+    }
+
+    [Fact]
+    public async Task A_logging_failure_does_not_break_the_fit_and_nested_fits_are_logged_once()
+    {
+        var ml = new MLContext(seed: 1);
+        using var autolog = MLNetAutolog.Enable(ml);
+        var split = ml.Data.TrainTestSplit(LoadIris(ml), 0.3, seed: 1);
+        var wrapping = new Wrapping(IrisPipeline(ml));
+        Assert.Equal(10_000, wrapping.NoteLength);
+
+        await using var client = await TrackingClient.ConnectAsync(fixture.Url);
+        var run = await client.StartRunAsync(In("autolog-resilient"));
+        var runId = run.RunId;
+        await using (run)
+        {
+            var model = wrapping.Fit(split.TrainSet); // logging its params throws: the note is over MLflow's limit
+            Assert.True(ml.MulticlassClassification.Evaluate(model.Transform(split.TestSet)).MacroAccuracy > 0.8);
+        }
+
+        var got = await client.Store.GetRunAsync(runId);
+        Assert.Equal(Core.RunStatus.Finished, got.Info.Status);
+        Assert.DoesNotContain(got.Params, x => x.Key == "Wrapping.Note");
+        Assert.Single(await HistoryAsync(client, runId, "fit_duration_seconds")); // the inner fit is not logged again
+        Assert.Contains("model/model.zip", (await client.ListArtifactsAsync(runId)).Select(f => f.Path));
     }
 }
