@@ -182,6 +182,11 @@ public sealed class AutologInterceptorGenerator : IIncrementalGenerator
         var index = 0;
         foreach (var group in calls.GroupBy(c => (c.Header, c.Body)).OrderBy(g => g.Key.Header, StringComparer.Ordinal).ThenBy(g => g.Key.Body, StringComparer.Ordinal))
         {
+            if (index > 0)
+            {
+                sb.Append('\n');
+            }
+
             foreach (var call in group.OrderBy(c => c.Data, StringComparer.Ordinal))
             {
                 sb.Append("        // ").Append(call.Where.Replace('\n', ' ').Replace('\r', ' ')).Append('\n');
@@ -193,7 +198,7 @@ public sealed class AutologInterceptorGenerator : IIncrementalGenerator
             var open = group.Key.Header.IndexOf("(this ", StringComparison.Ordinal);
             sb.Append("        public static ").Append(group.Key.Header, 0, open).Append(index++)
                 .Append(group.Key.Header, open, group.Key.Header.Length - open)
-                .Append(" =>\n            ").Append(group.Key.Body).Append(";\n\n");
+                .Append(" =>\n            ").Append(group.Key.Body).Append(";\n");
         }
 
         sb.Append("    }\n}\n");
