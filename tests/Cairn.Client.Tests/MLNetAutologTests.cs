@@ -41,8 +41,11 @@ public sealed class MLNetAutologTests(ServerFixture fixture) : IClassFixture<Ser
         public string Note = new('x', 10_000);
     }
 
-    /// <summary>A user-written estimator whose Fit makes a fit of its own (intercepted too, as it is in this project).</summary>
-    private sealed class Wrapping(IEstimator<ITransformer> inner) : IEstimator<ITransformer>
+    /// <summary>
+    /// A user-written estimator whose Fit makes a fit of its own (intercepted too, as it is in this
+    /// project). Not private: the generated interceptors must be able to name it.
+    /// </summary>
+    internal sealed class Wrapping(IEstimator<ITransformer> inner) : IEstimator<ITransformer>
     {
         private readonly NoteOptions _options = new();
 
@@ -273,6 +276,7 @@ public sealed class MLNetAutologTests(ServerFixture fixture) : IClassFixture<Ser
 
         var got = await client.Store.GetRunAsync(runId);
         Assert.Equal(Core.RunStatus.Finished, got.Info.Status);
+        Assert.Equal("Wrapping", got.Params.Single(x => x.Key == "mlnet.estimator.0").Value); // the outer fit is the logged one
         Assert.DoesNotContain(got.Params, x => x.Key == "Wrapping.Note");
         Assert.Single(await HistoryAsync(client, runId, "fit_duration_seconds")); // the inner fit is not logged again
         Assert.Contains("model/model.zip", (await client.ListArtifactsAsync(runId)).Select(f => f.Path));
