@@ -58,7 +58,9 @@ public sealed class AutologInterceptorGenerator : IIncrementalGenerator
     /// <summary>The interceptor a call needs, or null when the call is not one autolog intercepts.</summary>
     internal static Interception? Classify(InvocationExpressionSyntax invocation, SemanticModel model, CancellationToken ct)
     {
-        if (model.GetSymbolInfo(invocation, ct).Symbol is not IMethodSymbol method
+        // base.Fit(...) inside an override must stay a non-virtual call.
+        if (invocation.Expression is MemberAccessExpressionSyntax { Expression: BaseExpressionSyntax }
+            || model.GetSymbolInfo(invocation, ct).Symbol is not IMethodSymbol method
             || method.MethodKind != MethodKind.Ordinary || method.IsStatic || method.IsGenericMethod
             || method.ContainingType is not { IsValueType: false } receiver)
         {

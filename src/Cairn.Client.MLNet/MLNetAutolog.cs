@@ -1,9 +1,6 @@
-using System.Collections;
 using System.Globalization;
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
-using Cairn.Models;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 

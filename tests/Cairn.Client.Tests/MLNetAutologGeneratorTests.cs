@@ -41,6 +41,18 @@ public sealed class MLNetAutologGeneratorTests
             }
         }
 
+        internal class Estimator : IEstimator<ITransformer>
+        {
+            public virtual ITransformer Fit(IDataView input) => throw new System.NotSupportedException();
+
+            public SchemaShape GetOutputSchema(SchemaShape inputSchema) => inputSchema;
+        }
+
+        internal sealed class Derived : Estimator
+        {
+            public override ITransformer Fit(IDataView input) => base.Fit(input);
+        }
+
         internal sealed class Unrelated
         {
             public int Fit(IDataView data) => 1;
@@ -88,6 +100,7 @@ public sealed class MLNetAutologGeneratorTests
         Assert.Contains("receiver.EvaluateNonCalibrated(", source);
         Assert.Contains("this global::Microsoft.ML.MulticlassClassificationCatalog receiver", source);
         Assert.DoesNotContain("Unrelated", source);
+        Assert.DoesNotContain("global::Estimator", source); // base.Fit stays a base call
         Assert.DoesNotContain("ClusteringCatalog", source); // its metrics go to run.LogMetrics
         Assert.DoesNotContain("RankingCatalog", source);
     }
