@@ -27,10 +27,12 @@ try
     await using var client = await TrackingClient.ConnectAsync(url, new TrackingClientOptions { Logger = new BatchLoggerOptions { Capacity = Math.Max(calls, points) + 16 } });
     var experiment = "bench-client-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
 
-    // Warm-up: JIT the logging path and the HTTP connection.
+    // Warm-up: the HTTP connection, and enough points that client and server run their hot paths
+    // fully optimised (the JIT tiers code up over the first seconds; a tracking server is long-running).
+    const int warmupPoints = 200_000;
     await using (var warm = await client.StartRunAsync(new RunOptions { ExperimentName = experiment, LogLineage = false }))
     {
-        for (var i = 0; i < 20_000; i++)
+        for (var i = 0; i < warmupPoints; i++)
         {
             warm.LogMetric("warm", i, i);
         }
@@ -100,6 +102,7 @@ try
     {
         ["bench"] = "cairn-client",
         ["url"] = url,
+        ["warmup_points"] = warmupPoints,
         ["log_metric_calls"] = calls,
         ["log_metric_calls_per_second"] = Math.Round(callsPerSecond),
         ["log_metric_median_ns"] = Math.Round(medianNs, 1),

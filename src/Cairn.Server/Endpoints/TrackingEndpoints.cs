@@ -294,7 +294,7 @@ public static class TrackingEndpoints
             string Path(string field) => $"metrics[{i}].{field}";
 
             string key;
-            var k = RequestArgs.Field(e, "key");
+            var k = RequestArgs.Field(e, "key"u8);
             if (lastKey is not null && k is { ValueKind: JsonValueKind.String } same && same.ValueEquals(lastKey))
             {
                 key = lastKey;
@@ -310,19 +310,19 @@ public static class TrackingEndpoints
                 lastKey = key;
             }
 
-            var value = RequestArgs.Field(e, "value") switch
+            var value = RequestArgs.Field(e, "value"u8) switch
             {
                 { ValueKind: JsonValueKind.Number } n => n.GetDouble(),
                 { } v => RequestArgs.DoubleOf(Path("value"), v),
                 null => throw RequestArgs.Missing(Path("value")),
             };
-            var timestamp = RequestArgs.Field(e, "timestamp") switch
+            var timestamp = RequestArgs.Field(e, "timestamp"u8) switch
             {
                 { } t when t.ValueKind == JsonValueKind.Number && t.TryGetInt64(out var ms) => ms,
                 { } t => RequestArgs.LongOf(Path("timestamp"), t),
                 null => throw RequestArgs.Missing(Path("timestamp")),
             };
-            var step = RequestArgs.Field(e, "step") switch
+            var step = RequestArgs.Field(e, "step"u8) switch
             {
                 { } st when st.ValueKind == JsonValueKind.Number && st.TryGetInt64(out var n) => n,
                 { } st => RequestArgs.LongOf(Path("step"), st),

@@ -403,4 +403,8 @@ public sealed class RequestArgs
     /// <summary>A field of an object (see <see cref="ObjectOf"/>); JSON null counts as absent.</summary>
     public static JsonElement? Field(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    /// <summary>As <see cref="Field(JsonElement, string)"/> with a UTF-8 name, which is not transcoded per lookup (ingest's hot loop).</summary>
+    public static JsonElement? Field(JsonElement obj, ReadOnlySpan<byte> utf8Name) =>
+        obj.TryGetProperty(utf8Name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 }
