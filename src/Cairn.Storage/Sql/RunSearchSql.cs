@@ -29,10 +29,11 @@ public static class RunSearchSql
 
     /// <summary>
     /// Builds the queries from an already parsed filter and order. When the first sort key is a
-    /// metric, the runs holding a finite value of it come first in either direction, so a query that
-    /// walks the <c>latest_metrics (experiment_id, key, is_nan, value)</c> index in sort order and stops
-    /// after one page answers every page that lies among them; only a page reaching the runs with NaN
-    /// or no value needs the general query, which visits every run of the experiments.
+    /// metric, param or tag, the runs holding a value of it (a finite one for metrics) come first in
+    /// either direction, so a query that walks that table's <c>(experiment_id, key, …, value)</c>
+    /// index in sort order and stops after one page answers every page that lies among them; only a
+    /// page reaching the runs with NaN or no value needs the general query, which visits every run of
+    /// the experiments.
     /// </summary>
     public static RunSearchPlan Build(
         SqlDialect dialect,
@@ -45,20 +46,24 @@ public static class RunSearchSql
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        if (orderBy.Count == 0 || orderBy[0].Key.Entity != SearchEntity.Metric)
+        if (orderBy.Count == 0 || orderBy[0].Key.Entity is not (SearchEntity.Metric or SearchEntity.Param or SearchEntity.Tag))
         {
-            return new RunSearchPlan(Query(dialect, experimentIds, viewType, filter, orderBy, offset, limit, walkLeadMetric: false), null);
+            return new RunSearchPlan(Query(dialect, experimentIds, viewType, filter, orderBy, offset, limit, walkLeadKey: false), null);
         }
 
-        // A filter that bounds the sorted metric (=, <, <=, >, >=) already excludes NaN and missing values.
-        var bounded = filter.Clauses.Any(c => c.Key == orderBy[0].Key && c.Comparator is Comparator.Equal or Comparator.Less or Comparator.LessOrEqual or Comparator.Greater or Comparator.GreaterOrEqual);
-        var lead = Query(dialect, experimentIds, viewType, filter, orderBy, offset, limit, walkLeadMetric: true);
-        return new RunSearchPlan(lead, bounded ? null : Query(dialect, experimentIds, viewType, filter, orderBy, offset, limit, walkLeadMetric: false));
+        // A filter that needs the sorted key's value already excludes runs lacking it (and, for a
+        // metric compared with =, <, <=, >, >=, NaN too): then the walk answers every page.
+        var lead = orderBy[0].Key;
+        var bounded = filter.Clauses.Any(c => c.Key == lead && (lead.Entity == SearchEntity.Metric
+            ? c.Comparator is Comparator.Equal or Comparator.Less or Comparator.LessOrEqual or Comparator.Greater or Comparator.GreaterOrEqual
+            : c.Comparator != Comparator.IsNull));
+        var walk = Query(dialect, experimentIds, viewType, filter, orderBy, offset, limit, walkLeadKey: true);
+        return new RunSearchPlan(walk, bounded ? null : Query(dialect, experimentIds, viewType, filter, orderBy, offset, limit, walkLeadKey: false));
     }
 
-    /// <param name="walkLeadMetric">
-    /// The first sort key's metric drives the query and only its finite values are selected;
-    /// otherwise every sort key is a LEFT JOIN and runs lacking it are ranked last.
+    /// <param name="walkLeadKey">
+    /// The first sort key's table drives the query and only runs holding a value (finite, for a
+    /// metric) are selected; otherwise every sort key is a LEFT JOIN and runs lacking it are ranked last.
     /// </param>
     private static SqlQuery Query(
         SqlDialect dialect,
@@ -68,7 +73,7 @@ public static class RunSearchSql
         IReadOnlyList<OrderByTerm> orderBy,
         int offset,
         int limit,
-        bool walkLeadMetric)
+        bool walkLeadKey)
     {
         var w = new SearchSqlWriter(dialect);
         var joins = new StringBuilder();
@@ -76,25 +81,41 @@ public static class RunSearchSql
         var where = new List<string>();
         var from = "runs r";
         var experiments = ExperimentIds(experimentIds);
-        if (walkLeadMetric)
+        if (walkLeadKey)
         {
             var lead = orderBy[0];
+            var table = KeyValueTable(lead.Key.Entity);
+            var direction = lead.Ascending ? "" : " DESC";
 
             // SQLite takes CROSS JOIN as "this table first"; PostgreSQL plans the join from statistics.
-            from = dialect == SqlDialect.Sqlite ? "latest_metrics o0 CROSS JOIN runs r" : "latest_metrics o0 JOIN runs r ON r.run_uuid = o0.run_uuid";
+            from = dialect == SqlDialect.Sqlite ? $"{table} o0 CROSS JOIN runs r" : $"{table} o0 JOIN runs r ON r.run_uuid = o0.run_uuid";
             where.Add(ExperimentCondition(w, "o0", experiments));
             where.Add($"o0.key = {w.Add(lead.Key.Name)}");
-            where.Add("o0.is_nan = 0");
             if (dialect == SqlDialect.Sqlite)
             {
                 where.Add("r.run_uuid = o0.run_uuid");
             }
 
-            order.Add("o0.value" + (lead.Ascending ? "" : " DESC"));
+            if (lead.Key.Entity == SearchEntity.Metric)
+            {
+                where.Add("o0.is_nan = 0");
+                order.Add("o0.value" + direction);
+            }
+            else
+            {
+                // PostgreSQL's index holds a prefix of the value (Schema.IndexedValuePrefix); ordering by
+                // it first lets the walk follow the index, and the whole value then orders ties.
+                if (dialect == SqlDialect.Postgres)
+                {
+                    order.Add(w.Collated($"left(o0.value, {Schema.IndexedValuePrefix})") + direction);
+                }
+
+                order.Add(w.Collated("o0.value") + direction);
+            }
         }
 
         // Joins come first in the text, so their parameters are numbered first; numbering follows the text for readability only.
-        for (var i = walkLeadMetric ? 1 : 0; i < orderBy.Count; i++)
+        for (var i = walkLeadKey ? 1 : 0; i < orderBy.Count; i++)
         {
             AddOrderTerm(w, orderBy[i], $"o{i}", joins, order);
         }
@@ -119,7 +140,7 @@ public static class RunSearchSql
         for (var i = 0; i < filter.Clauses.Count; i++)
         {
             var c = filter.Clauses[i];
-            where.Add(walkLeadMetric && c.Key == orderBy[0].Key && c.Comparator is not (Comparator.IsNull or Comparator.IsNotNull)
+            where.Add(walkLeadKey && c.Key == orderBy[0].Key && c.Key.Entity == SearchEntity.Metric && c.Comparator is not (Comparator.IsNull or Comparator.IsNotNull)
                 ? ValueCondition(w, SearchEntity.Metric, "o0", c)
                 : Condition(w, c, $"f{i}"));
         }

@@ -12,7 +12,15 @@ public static class Schema
         (1, "tracking tables", Initial),
         (2, "model registry tables", Registry),
         (3, "latest metrics indexed by experiment", LatestMetricsByExperiment),
+        (4, "params and tags indexed by experiment", ParamsAndTagsByExperiment),
     ];
+
+    /// <summary>
+    /// How many leading characters of a param or tag value the PostgreSQL sort indexes hold: a B-tree
+    /// entry must fit in a third of a page (~2,700 bytes), and MLflow allows 6,000-character params and
+    /// 8,000-character tags. Order by the prefix, then the whole value, is still order by the value.
+    /// </summary>
+    public const int IndexedValuePrefix = 200;
 
     /// <summary>
     /// Metric points, the one table that grows large, refer to their run by the integer
@@ -133,6 +141,26 @@ public static class Schema
         DROP INDEX latest_metrics_key_value;
         CREATE INDEX latest_metrics_experiment_key_value ON latest_metrics (experiment_id, key, is_nan, value);
         """;
+
+    /// <summary>
+    /// Params and tags carry their run's experiment too, so sorting by one walks its values in order.
+    /// This also replaces the (key, value) indexes, which on PostgreSQL refused any value too long for
+    /// a B-tree entry (a long run description in <c>mlflow.note.content</c>).
+    /// </summary>
+    private static string ParamsAndTagsByExperiment(SqlDialect d)
+    {
+        var value = d == SqlDialect.Postgres ? $"left(value, {IndexedValuePrefix}) COLLATE \"C\"" : "value";
+        return $"""
+            ALTER TABLE params ADD COLUMN experiment_id BIGINT NOT NULL DEFAULT 0;
+            UPDATE params SET experiment_id = (SELECT r.experiment_id FROM runs r WHERE r.run_uuid = params.run_uuid);
+            DROP INDEX params_key_value;
+            CREATE INDEX params_experiment_key_value ON params (experiment_id, key, {value});
+            ALTER TABLE tags ADD COLUMN experiment_id BIGINT NOT NULL DEFAULT 0;
+            UPDATE tags SET experiment_id = (SELECT r.experiment_id FROM runs r WHERE r.run_uuid = tags.run_uuid);
+            DROP INDEX tags_key_value;
+            CREATE INDEX tags_experiment_key_value ON tags (experiment_id, key, {value});
+            """;
+    }
 
     /// <summary>
     /// The model registry. Versions, tags and aliases refer to their model by the integer

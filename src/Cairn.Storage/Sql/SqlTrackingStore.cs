@@ -400,7 +400,7 @@ public sealed class SqlTrackingStore : ITrackingStore
                 runId, experimentId, name, runInfo.UserId, runInfo.Status.ToWire(), runInfo.StartTime, null, runInfo.ArtifactUri, LifecycleStage.Active).ConfigureAwait(false);
             foreach (var tag in tags)
             {
-                await w.ExecAsync("INSERT INTO tags (run_uuid, key, value) VALUES (@p0, @p1, @p2)", runId, tag.Key, tag.Value).ConfigureAwait(false);
+                await w.ExecAsync("INSERT INTO tags (run_uuid, key, value, experiment_id) VALUES (@p0, @p1, @p2, @p3)", runId, tag.Key, tag.Value, experimentId).ConfigureAwait(false);
             }
 
             return runInfo;
@@ -460,11 +460,15 @@ public sealed class SqlTrackingStore : ITrackingStore
         return (await GetRunAsync(runId, ct).ConfigureAwait(false)).Info;
     }
 
+    private const string TagUpsert =
+        "INSERT INTO tags (run_uuid, key, value, experiment_id) VALUES (@p0, @p1, @p2, (SELECT r.experiment_id FROM runs r WHERE r.run_uuid = @p0)) " +
+        "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value";
+
     private static async Task SetRunNameAsync(WriteContext w, string runId, string name)
     {
         await w.ExecAsync("UPDATE runs SET name = @p0 WHERE run_uuid = @p1", name, runId).ConfigureAwait(false);
         await w.ExecAsync(
-            "INSERT INTO tags (run_uuid, key, value) VALUES (@p0, @p1, @p2) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
+            TagUpsert,
             runId, MlflowTags.RunName, name).ConfigureAwait(false);
     }
 
@@ -506,7 +510,7 @@ public sealed class SqlTrackingStore : ITrackingStore
                 else
                 {
                     await w.ExecAsync(
-                        "INSERT INTO tags (run_uuid, key, value) VALUES (@p0, @p1, @p2) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
+                        TagUpsert,
                         runId, tag.Key, tag.Value).ConfigureAwait(false);
                 }
             }
@@ -550,7 +554,9 @@ public sealed class SqlTrackingStore : ITrackingStore
         {
             if (!existing.ContainsKey(p.Key))
             {
-                await w.ExecAsync("INSERT INTO params (run_uuid, key, value) VALUES (@p0, @p1, @p2)", runId, p.Key, p.Value).ConfigureAwait(false);
+                await w.ExecAsync(
+                    "INSERT INTO params (run_uuid, key, value, experiment_id) VALUES (@p0, @p1, @p2, (SELECT r.experiment_id FROM runs r WHERE r.run_uuid = @p0))",
+                    runId, p.Key, p.Value).ConfigureAwait(false);
             }
         }
     }

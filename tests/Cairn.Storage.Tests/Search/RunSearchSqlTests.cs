@@ -253,7 +253,11 @@ public abstract class RunSearchSqlTests : IDisposable
     [InlineData(null, new[] { "metrics.`val/acc` DESC", "metrics.acc" }, new[] { "1" })]
     [InlineData("metrics.acc != 0.7", new[] { "metrics.acc DESC" }, new[] { "1" })]
     [InlineData("params.lr = '0.01'", new[] { "metrics.acc" }, new[] { "1", "2" })]
-    public void Pages_of_a_metric_order_concatenate_to_the_whole_order(string? filter, string[] orderBy, string[] experiments)
+    [InlineData(null, new[] { "params.lr DESC" }, new[] { "1" })]
+    [InlineData(null, new[] { "params.optimizer", "metrics.acc DESC" }, new[] { "1" })]
+    [InlineData(null, new[] { "tags.team DESC" }, new[] { "1", "2" })]
+    [InlineData("tags.team != 'b'", new[] { "tags.team" }, new[] { "1" })]
+    public void Pages_of_a_metric_param_or_tag_order_concatenate_to_the_whole_order(string? filter, string[] orderBy, string[] experiments)
     {
         if (_db is null)
         {
@@ -359,13 +363,15 @@ public sealed class SqliteRunSearchSqlTests() : RunSearchSqlTests(SearchDatabase
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("metrics.acc > 0.5")]
-    [InlineData("params.lr = '0.01'")]
-    public void A_metric_order_walks_the_experiments_latest_values_in_order(string filter)
+    [InlineData("", "metrics.acc DESC", "latest_metrics_experiment_key_value")]
+    [InlineData("metrics.acc > 0.5", "metrics.acc DESC", "latest_metrics_experiment_key_value")]
+    [InlineData("params.lr = '0.01'", "metrics.acc DESC", "latest_metrics_experiment_key_value")]
+    [InlineData("", "params.lr", "params_experiment_key_value")]
+    [InlineData("", "tags.team DESC", "tags_experiment_key_value")]
+    public void A_metric_param_or_tag_order_walks_the_experiments_values_in_order(string filter, string orderBy, string index)
     {
-        var plan = Plan(filter, ["metrics.acc DESC"]);
-        Assert.Contains(plan, line => line.Contains("latest_metrics_experiment_key_value", StringComparison.Ordinal));
+        var plan = Plan(filter, [orderBy]);
+        Assert.Contains(plan, line => line.Contains(index, StringComparison.Ordinal));
         Assert.DoesNotContain(plan, line => line.Contains("SCAN", StringComparison.Ordinal));
         Assert.DoesNotContain(plan, line => line.Contains("USE TEMP B-TREE FOR ORDER BY", StringComparison.Ordinal));
     }

@@ -144,10 +144,10 @@ public sealed class SearchDatabase : IDisposable
     }
 
     public void Param(string runId, string key, string value) =>
-        Execute("INSERT INTO params (run_uuid, key, value) VALUES (@a0, @a1, @a2)", runId, key, value);
+        Execute("INSERT INTO params (run_uuid, key, value, experiment_id) SELECT @a0, @a1, @a2, r.experiment_id FROM runs r WHERE r.run_uuid = @a0", runId, key, value);
 
     public void Tag(string runId, string key, string value) =>
-        Execute("INSERT INTO tags (run_uuid, key, value) VALUES (@a0, @a1, @a2)", runId, key, value);
+        Execute("INSERT INTO tags (run_uuid, key, value, experiment_id) SELECT @a0, @a1, @a2, r.experiment_id FROM runs r WHERE r.run_uuid = @a0", runId, key, value);
 
     public void Input(string runId, long experimentId, string datasetName, string digest, string? context)
     {
