@@ -226,6 +226,56 @@ public class BadInputTests
 
     [Theory]
     [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
+    public async Task Plain_and_unusual_log_batch_bodies_are_stored_alike_and_refused_alike(string backend)
+    {
+        await using var server = await Backends.StartAsync(backend);
+        if (server is null)
+        {
+            return;
+        }
+
+        // Plain numbers (the server's fast reader) and numbers as strings (the general path) mean the same.
+        const long t = 1_700_000_000_000L;
+        var plain = await CreateRunAsync(server);
+        var unusual = await CreateRunAsync(server);
+        await server.OkAsync("runs/log-batch", new
+        {
+            run_id = plain,
+            metrics = new object[] { new { key = "m", value = 0.5, timestamp = t, step = 3 }, new { key = "m", value = -2e-300, timestamp = t + 1 }, new { key = "é/x", value = 7.0, timestamp = t + 2, step = -1 } },
+            @params = Array.Empty<object>(),
+            tags = Array.Empty<object>(),
+        });
+        await server.OkAsync("runs/log-batch", new
+        {
+            run_id = unusual,
+            metrics = new object[] { new { key = "m", value = "0.5", timestamp = t.ToString(System.Globalization.CultureInfo.InvariantCulture), step = "3" }, new { key = "m", value = "-2e-300", timestamp = t + 1.0 }, new { key = "é/x", value = 7.0, timestamp = t + 2, step = -1 } },
+        });
+        foreach (var key in new[] { "m", "%C3%A9%2Fx" })
+        {
+            var a = (await server.OkGetAsync($"metrics/get-history?run_id={plain}&metric_key={key}"))["metrics"]!.ToJsonString();
+            var b = (await server.OkGetAsync($"metrics/get-history?run_id={unusual}&metric_key={key}"))["metrics"]!.ToJsonString();
+            Assert.Equal(a, b);
+        }
+
+        Assert.Contains("\"step\":0", (await server.OkGetAsync($"metrics/get-history?run_id={plain}&metric_key=m"))["metrics"]!.ToJsonString(), StringComparison.Ordinal);
+
+        // Refusals from a plain body: an invalid key (nothing of the batch is kept), an unknown run, a missing timestamp.
+        var fresh = await CreateRunAsync(server);
+        var (status, body) = await server.PostAsync("runs/log-batch", new { run_id = fresh, metrics = new object[] { new { key = "ok", value = 1.0, timestamp = t }, new { key = "bad/../key", value = 1.0, timestamp = t } } });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("INVALID_PARAMETER_VALUE", (string)body!["error_code"]!);
+        await AssertRunHoldsOnlyItsNameAsync(server, fresh);
+        (status, body) = await server.PostAsync("runs/log-batch", new { run_id = "0123456789abcdef0123456789abcdef", metrics = new object[] { new { key = "ok", value = 1.0, timestamp = t } } });
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("RESOURCE_DOES_NOT_EXIST", (string)body!["error_code"]!);
+        (status, body) = await server.PostAsync("runs/log-batch", new { run_id = fresh, metrics = new object[] { new { key = "ok", value = 1.0 } } });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("timestamp", (string)body!["message"]!, StringComparison.Ordinal);
+        await AssertRunHoldsOnlyItsNameAsync(server, fresh);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends.All), MemberType = typeof(Backends))]
     public async Task A_param_change_in_a_log_batch_rolls_back_the_batchs_metrics_and_tags(string backend)
     {
         await using var server = await Backends.StartAsync(backend);

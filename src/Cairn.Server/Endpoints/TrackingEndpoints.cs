@@ -38,7 +38,7 @@ public static class TrackingEndpoints
         app.MapMlflow("/runs/log-parameter", Post, LogParam);
         app.MapMlflow("/runs/set-tag", Post, SetTag);
         app.MapMlflow("/runs/delete-tag", Post, DeleteTag);
-        app.MapMlflow("/runs/log-batch", Post, LogBatch);
+        app.MapMlflow("/runs/log-batch", LogPlainBatch, LogBatch);
         app.MapMlflow("/runs/log-inputs", Post, LogInputs);
         app.MapMlflow("/runs/log-model", Post, LogModel);
         app.MapMlflow("/runs/search", GetOrPost, SearchRuns);
@@ -280,54 +280,37 @@ public static class TrackingEndpoints
         await Responses.EmptyAsync(context);
     }
 
+    /// <summary>Ingest's hot path: a batch of plain metrics, read without a JSON document (see <see cref="LogBatchReader"/>).</summary>
+    private static async ValueTask<bool> LogPlainBatch(HttpContext context, ReadOnlyMemory<byte> body)
+    {
+        if (!LogBatchReader.TryRead(body.Span, out var runId, out var metrics))
+        {
+            return false;
+        }
+
+        await context.Store().LogBatchAsync(runId, metrics, [], [], context.RequestAborted);
+        await Responses.EmptyAsync(context);
+        return true;
+    }
+
     private static async Task LogBatch(HttpContext context, RequestArgs args)
     {
         var runId = args.RequiredString("run_id");
         var metricItems = args.ObjectList("metrics");
         var metrics = new List<Metric>(metricItems.Count);
-        string? lastKey = null;
         for (var i = 0; i < metricItems.Count; i++)
         {
-            // The hot loop of ingest: plain numbers and a key repeated from the previous point are
-            // read without building a field path or a new string; anything else takes the general checks.
             var e = metricItems[i];
-            string Path(string field) => $"metrics[{i}].{field}";
-
-            string key;
-            var k = RequestArgs.Field(e, "key"u8);
-            if (lastKey is not null && k is { ValueKind: JsonValueKind.String } same && same.ValueEquals(lastKey))
+            var path = $"metrics[{i}]";
+            var key = RequestArgs.Field(e, "key") is { } k ? RequestArgs.StringOf($"{path}.key", k) : "";
+            if (key.Length == 0)
             {
-                key = lastKey;
-            }
-            else
-            {
-                key = k is { } text ? RequestArgs.StringOf(Path("key"), text) : "";
-                if (key.Length == 0)
-                {
-                    throw RequestArgs.Missing(Path("key"));
-                }
-
-                lastKey = key;
+                throw RequestArgs.Missing($"{path}.key");
             }
 
-            var value = RequestArgs.Field(e, "value"u8) switch
-            {
-                { ValueKind: JsonValueKind.Number } n => n.GetDouble(),
-                { } v => RequestArgs.DoubleOf(Path("value"), v),
-                null => throw RequestArgs.Missing(Path("value")),
-            };
-            var timestamp = RequestArgs.Field(e, "timestamp"u8) switch
-            {
-                { } t when t.ValueKind == JsonValueKind.Number && t.TryGetInt64(out var ms) => ms,
-                { } t => RequestArgs.LongOf(Path("timestamp"), t),
-                null => throw RequestArgs.Missing(Path("timestamp")),
-            };
-            var step = RequestArgs.Field(e, "step"u8) switch
-            {
-                { } st when st.ValueKind == JsonValueKind.Number && st.TryGetInt64(out var n) => n,
-                { } st => RequestArgs.LongOf(Path("step"), st),
-                null => 0,
-            };
+            var value = RequestArgs.Field(e, "value") is { } v ? RequestArgs.DoubleOf($"{path}.value", v) : throw RequestArgs.Missing($"{path}.value");
+            var timestamp = RequestArgs.Field(e, "timestamp") is { } t ? RequestArgs.LongOf($"{path}.timestamp", t) : throw RequestArgs.Missing($"{path}.timestamp");
+            var step = RequestArgs.Field(e, "step") is { } st ? RequestArgs.LongOf($"{path}.step", st) : 0;
             metrics.Add(new Metric(key, value, timestamp, step));
         }
 

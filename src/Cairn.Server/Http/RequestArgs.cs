@@ -34,6 +34,18 @@ public sealed class RequestArgs
             return new RequestArgs(request.Query, default);
         }
 
+        return FromBody(await ReadBodyBytesAsync(request).ConfigureAwait(false));
+    }
+
+    /// <summary>The arguments of a JSON body already read with <see cref="ReadBodyBytesAsync"/>.</summary>
+    public static RequestArgs FromBody(ReadOnlyMemory<byte> body) => new(null, ParseBody(body));
+
+    /// <summary>
+    /// A POST or PUT's JSON body as bytes, after MLflow's content-type checks and within the size
+    /// limit (413 beyond it); empty when there is none.
+    /// </summary>
+    public static async Task<ReadOnlyMemory<byte>> ReadBodyBytesAsync(HttpRequest request)
+    {
         if (HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method))
         {
             var contentType = request.ContentType;
@@ -49,12 +61,6 @@ public sealed class RequestArgs
             }
         }
 
-        return new RequestArgs(null, await ReadBodyAsync(request).ConfigureAwait(false));
-    }
-
-    /// <summary>Unparsable JSON counts as an empty body; a JSON string holding JSON is decoded twice (as MLflow does).</summary>
-    private static async Task<JsonElement> ReadBodyAsync(HttpRequest request)
-    {
         if (request.ContentLength == 0)
         {
             return default;
@@ -96,7 +102,17 @@ public sealed class RequestArgs
             ArrayPool<byte>.Shared.Return(chunk);
         }
 
-        var bytes = new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+        return new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>Unparsable JSON counts as an empty body; a JSON string holding JSON is decoded twice (as MLflow does).</summary>
+    private static JsonElement ParseBody(ReadOnlyMemory<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return default;
+        }
+
         JsonDocument document;
         try
         {
@@ -403,8 +419,4 @@ public sealed class RequestArgs
     /// <summary>A field of an object (see <see cref="ObjectOf"/>); JSON null counts as absent.</summary>
     public static JsonElement? Field(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
-
-    /// <summary>As <see cref="Field(JsonElement, string)"/> with a UTF-8 name, which is not transcoded per lookup (ingest's hot loop).</summary>
-    public static JsonElement? Field(JsonElement obj, ReadOnlySpan<byte> utf8Name) =>
-        obj.TryGetProperty(utf8Name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 }
