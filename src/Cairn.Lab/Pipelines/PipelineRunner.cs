@@ -106,6 +106,22 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
     public async Task<PipelineResult> RunAsync(Plan plan, IReadOnlyDictionary<string, string>? tags = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
+
+        // ML.NET writes a file for every ONNX model it scores (feature graphs, the MLP) and keeps it
+        // while the model lives; the models of a pipeline live until it ends, then the files go.
+        var scratch = Directory.CreateTempSubdirectory("cairn-pipeline-");
+        try
+        {
+            return await RunCoreAsync(plan, tags, scratch.FullName, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+    }
+
+    private async Task<PipelineResult> RunCoreAsync(Plan plan, IReadOnlyDictionary<string, string>? tags, string scratch, CancellationToken ct)
+    {
         var config = plan.Config;
         var clock = Stopwatch.StartNew();
         Report(new PipelineProgress($"Loading data set '{config.Dataset.Name}'", Elapsed: clock.Elapsed));
@@ -153,11 +169,11 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
                 // The features of each fold (and of the whole training split) are fitted and computed
                 // once per feature set and shared by every trial of every model.
                 Report(new PipelineProgress($"Fitting feature set '{featureSetName}'", Elapsed: clock.Elapsed));
-                var foldFeatures = folds.Select(f => FoldFeatures.Fit(config.Seed, chain, tuning.Select(f.Train), tuning.Select(f.Validation))).ToList();
-                var trainFeatures = FoldFeatures.Fit(config.Seed, chain, train, null);
+                var foldFeatures = folds.Select(f => FoldFeatures.Fit(NewContext(config.Seed, scratch), chain, tuning.Select(f.Train), tuning.Select(f.Validation))).ToList();
+                var trainFeatures = FoldFeatures.Fit(NewContext(config.Seed, scratch), chain, train, null);
                 foreach (var (model, space) in plan.Models)
                 {
-                    var context = new ConfigurationContext(config, $"{featureSetName}-{model.Name}", results.Count, count, clock);
+                    var context = new ConfigurationContext(config, $"{featureSetName}-{model.Name}", results.Count, count, clock, scratch);
                     results.Add(await RunConfigurationAsync(parent, dataset, train, validation, test, foldFeatures, trainFeatures, featureSetName, model, space, context, ct).ConfigureAwait(false));
                 }
             }
@@ -197,7 +213,10 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
         }
     }
 
-    private sealed record ConfigurationContext(PipelineConfig Config, string Name, int Index, int Count, Stopwatch Clock);
+    /// <param name="Scratch">Where ML.NET puts the files of the models it builds (see <see cref="RunAsync"/>).</param>
+    private sealed record ConfigurationContext(PipelineConfig Config, string Name, int Index, int Count, Stopwatch Clock, string Scratch);
+
+    private static MLContext NewContext(int seed, string scratch) => new(seed) { TempFilePath = scratch };
 
     private async Task<ConfigurationResult> RunConfigurationAsync(
         ActiveRun parent,
@@ -243,7 +262,7 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
                 {
                     token.ThrowIfCancellationRequested();
                     var fold = folds[f];
-                    var fitted = Train(model, hyperparameters, fold, train, config.Seed);
+                    var fitted = Train(NewContext(config.Seed, context.Scratch), model, hyperparameters, fold, train, config.Seed);
                     var metrics = Evaluator.Evaluate(fitted, fold.Validation!, train.LabelName, train.ClassNames).ToMetrics("");
                     scores.Add(metrics[config.Tuner.Metric]);
                     trial.Report(scores.Average(), f);
@@ -266,7 +285,7 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
             Report(new PipelineProgress($"Refitting {context.Name} on {train.RowCount:N0} rows", Elapsed: context.Clock.Elapsed));
 
             // The saved model is the feature transform followed by the trained model: it takes the raw columns.
-            var model0 = new TransformerChain<ITransformer>(trainFeatures.Transformer, Train(model, bestParams, trainFeatures, train, config.Seed));
+            var model0 = new TransformerChain<ITransformer>(trainFeatures.Transformer, Train(NewContext(config.Seed, context.Scratch), model, bestParams, trainFeatures, train, config.Seed));
             var featurePlan = trainFeatures.Plan;
             run.LogParams(bestParams.Select(p => KeyValuePair.Create(p.Key, TrackingCallback.FormatParam(p.Value))));
             run.SetTags(featurePlan.Choices.Select(c => KeyValuePair.Create("cairn.features." + c.Key, c.Value)));
@@ -314,18 +333,14 @@ public sealed class PipelineRunner(TrackingClient client, IModelRegistryStore? r
         }
     }
 
-    private static ITransformer Train(IPipelineModel model, IReadOnlyDictionary<string, object?> hyperparameters, FoldFeatures data, DataTable train, int seed)
-    {
-        var ml = new MLContext(seed);
-        return model.CreateTrainer(ml, new TrainerContext(train.LabelName, train.ClassNames, seed), hyperparameters).Fit(data.Train);
-    }
+    private static ITransformer Train(MLContext ml, IPipelineModel model, IReadOnlyDictionary<string, object?> hyperparameters, FoldFeatures data, DataTable train, int seed) =>
+        model.CreateTrainer(ml, new TrainerContext(train.LabelName, train.ClassNames, seed), hyperparameters).Fit(data.Train);
 
     /// <summary>A feature plan fitted on some training rows, and those rows (and optionally validation rows) with their features computed, cached in memory.</summary>
     private sealed record FoldFeatures(FeaturePlan Plan, ITransformer Transformer, IDataView Train, IDataView? Validation)
     {
-        public static FoldFeatures Fit(int seed, IReadOnlyList<IFeatureEnricher> chain, DataTable train, DataTable? validation)
+        public static FoldFeatures Fit(MLContext ml, IReadOnlyList<IFeatureEnricher> chain, DataTable train, DataTable? validation)
         {
-            var ml = new MLContext(seed);
             var plan = FeaturePlan.Fit(chain, train);
             var transformer = plan.ToEstimator(ml).Fit(new ColumnarDataView(train));
             IDataView Cached(DataTable table) => ml.Data.Cache(transformer.Transform(new ColumnarDataView(table)), "Features", table.LabelName);

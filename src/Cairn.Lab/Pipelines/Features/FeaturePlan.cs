@@ -100,10 +100,9 @@ public sealed class FeaturePlan
         {
             // Every numeric feature from one vectorised ONNX graph over the raw numeric columns.
             var raw = _numeric.SelectMany(f => f.Expression.Columns()).Distinct(StringComparer.Ordinal).ToList();
-            var file = Path.Combine(Directory.CreateTempSubdirectory("cairn-features-").FullName, "features.onnx");
-            File.WriteAllBytes(file, FeatureGraph.Compile(raw, [.. _numeric.Select(f => f.Expression)]));
+            var graph = FeatureGraph.Compile(raw, [.. _numeric.Select(f => f.Expression)]);
             steps.Add(ml.Transforms.Concatenate(FeatureGraph.InputName, [.. raw]));
-            steps.Add(ml.Transforms.ApplyOnnxModel([FeatureGraph.OutputName], [FeatureGraph.InputName], file));
+            steps.Add(ml.Transforms.ApplyOnnxModel([FeatureGraph.OutputName], [FeatureGraph.InputName], new MemoryStream(graph)));
             parts.Add(FeatureGraph.OutputName);
             temporary.Add(FeatureGraph.InputName);
             temporary.Add(FeatureGraph.OutputName);
