@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Cairn.Server.Ui;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -53,6 +54,22 @@ public sealed class CompareTests(UiFixture ui)
             await Expect(page.Locator("[data-testid=compare-parcoords] g.y-axis")).ToHaveCountAsync(3);
 
             await UiFixture.ReviewScreenshotAsync(page, "compare-3-runs");
+
+            // Smoothing: a faint raw line and a smoothed one per run, one legend entry each, kept in the URL.
+            await page.GotoAsync(page.Url + "&smooth=0.6");
+            await Expect(history.Locator("g.scatterlayer g.trace")).ToHaveCountAsync(6);
+            await Expect(history.Locator("g.legend g.traces")).ToHaveCountAsync(3);
+            await Expect(history.Locator("[data-testid=smoothing-value]")).ToHaveTextAsync("0.60");
+            var traces = await page.EvaluateAsync<double[][]>("() => Array.from(document.querySelector('[data-testid=compare-history] .js-plotly-plot').data, t => Array.from(t.y))");
+            for (var t = 0; t < traces.Length; t += 2)
+            {
+                Assert.Equal(Smoothing.Ema(traces[t], 0.6), traces[t + 1]);
+            }
+
+            await UiFixture.ReviewScreenshotAsync(page, "compare-smoothed");
+
+            await page.GotoAsync(page.Url.Replace("&smooth=0.6", "", StringComparison.Ordinal));
+            await Expect(history.Locator("g.scatterlayer g.trace")).ToHaveCountAsync(3);
 
             // Hiding equal rows, and the state survives a reload.
             await page.Locator("[data-testid=only-diff] input, input[data-testid=only-diff]").First.ClickAsync();
