@@ -58,6 +58,9 @@ public sealed class BatchLogger : IAsyncDisposable
     private sealed record Batch(List<Metric> Metrics, List<Param> Params, List<Tag> Tags, PreparedLogBatch? Prepared, TaskCompletionSource? Flushed);
 
     private readonly ITrackingStore _store;
+
+    /// <summary>The store when it is REST: batches are then serialized ahead, while the previous one is in flight.</summary>
+    private readonly RestTrackingStore? _rest;
     private readonly string _runId;
     private readonly BatchLoggerOptions _options;
     private readonly Channel<Item> _channel;
@@ -75,6 +78,7 @@ public sealed class BatchLogger : IAsyncDisposable
     internal BatchLogger(ITrackingStore store, string runId, BatchLoggerOptions? options = null)
     {
         _store = store;
+        _rest = store as RestTrackingStore;
         _runId = runId;
         _options = options ?? new BatchLoggerOptions();
         _channel = Channel.CreateBounded<Item>(new BoundedChannelOptions(Math.Max(_options.Capacity, 16))
@@ -261,7 +265,7 @@ public sealed class BatchLogger : IAsyncDisposable
                 return;
             }
 
-            var prepared = _store is RestTrackingStore ? RestTrackingStore.PrepareLogBatch(_runId, metrics, @params, tags) : null;
+            var prepared = _rest is null ? null : RestTrackingStore.PrepareLogBatch(_runId, metrics, @params, tags);
             await _batches.Writer.WriteAsync(new Batch(metrics, @params, tags, prepared, null)).ConfigureAwait(false);
             metrics = new List<Metric>(Validation.MaxBatchMetrics);
             @params = [];
@@ -358,7 +362,7 @@ public sealed class BatchLogger : IAsyncDisposable
                 }
 
                 await (batch.Prepared is { } prepared
-                    ? ((RestTrackingStore)_store).SendLogBatchAsync(prepared)
+                    ? _rest!.SendLogBatchAsync(prepared)
                     : _store.LogBatchAsync(_runId, metrics, @params, tags)).ConfigureAwait(false);
                 break;
             }

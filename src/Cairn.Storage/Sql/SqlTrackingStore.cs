@@ -441,7 +441,7 @@ public sealed class SqlTrackingStore : ITrackingStore
     {
         await _writer.WriteAsync(async w =>
         {
-            await ActiveRunAsync(w, runId, ct).ConfigureAwait(false);
+            var (experimentId, _) = await ActiveRunAsync(w, runId, ct).ConfigureAwait(false);
             if (status is { } s)
             {
                 await w.ExecAsync("UPDATE runs SET status = @p0 WHERE run_uuid = @p1", s.ToWire(), runId).ConfigureAwait(false);
@@ -454,22 +454,20 @@ public sealed class SqlTrackingStore : ITrackingStore
 
             if (!string.IsNullOrEmpty(runName))
             {
-                await SetRunNameAsync(w, runId, runName).ConfigureAwait(false);
+                await SetRunNameAsync(w, runId, experimentId, runName).ConfigureAwait(false);
             }
         }, ct).ConfigureAwait(false);
         return (await GetRunAsync(runId, ct).ConfigureAwait(false)).Info;
     }
 
+    /// <summary>Parameters: run id, key, value, the run's experiment (which the writer has just read with <see cref="ActiveRunAsync"/>).</summary>
     private const string TagUpsert =
-        "INSERT INTO tags (run_uuid, key, value, experiment_id) VALUES (@p0, @p1, @p2, (SELECT r.experiment_id FROM runs r WHERE r.run_uuid = @p0)) " +
-        "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value";
+        "INSERT INTO tags (run_uuid, key, value, experiment_id) VALUES (@p0, @p1, @p2, @p3) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value";
 
-    private static async Task SetRunNameAsync(WriteContext w, string runId, string name)
+    private static async Task SetRunNameAsync(WriteContext w, string runId, long experimentId, string name)
     {
         await w.ExecAsync("UPDATE runs SET name = @p0 WHERE run_uuid = @p1", name, runId).ConfigureAwait(false);
-        await w.ExecAsync(
-            TagUpsert,
-            runId, MlflowTags.RunName, name).ConfigureAwait(false);
+        await w.ExecAsync(TagUpsert, runId, MlflowTags.RunName, name, experimentId).ConfigureAwait(false);
     }
 
     public Task DeleteRunAsync(string runId, CancellationToken ct = default) =>
@@ -495,35 +493,33 @@ public sealed class SqlTrackingStore : ITrackingStore
         Validation.ValidateBatch(metrics, @params, tags);
         return _writer.WriteAsync(async w =>
         {
-            var (_, runKey) = await ActiveRunAsync(w, runId, ct).ConfigureAwait(false);
+            var (experimentId, runKey) = await ActiveRunAsync(w, runId, ct).ConfigureAwait(false);
             if (@params.Count > 0)
             {
-                await LogParamsAsync(w, runId, @params, ct).ConfigureAwait(false);
+                await LogParamsAsync(w, runId, experimentId, @params, ct).ConfigureAwait(false);
             }
 
             foreach (var tag in tags)
             {
                 if (tag.Key == MlflowTags.RunName)
                 {
-                    await SetRunNameAsync(w, runId, tag.Value).ConfigureAwait(false);
+                    await SetRunNameAsync(w, runId, experimentId, tag.Value).ConfigureAwait(false);
                 }
                 else
                 {
-                    await w.ExecAsync(
-                        TagUpsert,
-                        runId, tag.Key, tag.Value).ConfigureAwait(false);
+                    await w.ExecAsync(TagUpsert, runId, tag.Key, tag.Value, experimentId).ConfigureAwait(false);
                 }
             }
 
             if (metrics.Count > 0)
             {
                 await InsertMetricsAsync(w, runKey, metrics, ct).ConfigureAwait(false);
-                await UpdateLatestMetricsAsync(w, runId, metrics).ConfigureAwait(false);
+                await UpdateLatestMetricsAsync(w, runId, experimentId, metrics).ConfigureAwait(false);
             }
         }, ct);
     }
 
-    private static async Task LogParamsAsync(WriteContext w, string runId, IReadOnlyList<Param> @params, CancellationToken ct)
+    private static async Task LogParamsAsync(WriteContext w, string runId, long experimentId, IReadOnlyList<Param> @params, CancellationToken ct)
     {
         var existing = new Dictionary<string, string>(StringComparer.Ordinal);
         await using (var cmd = w.Command("SELECT key, value FROM params WHERE run_uuid = @p0", runId))
@@ -555,8 +551,7 @@ public sealed class SqlTrackingStore : ITrackingStore
             if (!existing.ContainsKey(p.Key))
             {
                 await w.ExecAsync(
-                    "INSERT INTO params (run_uuid, key, value, experiment_id) VALUES (@p0, @p1, @p2, (SELECT r.experiment_id FROM runs r WHERE r.run_uuid = @p0))",
-                    runId, p.Key, p.Value).ConfigureAwait(false);
+                    "INSERT INTO params (run_uuid, key, value, experiment_id) VALUES (@p0, @p1, @p2, @p3)", runId, p.Key, p.Value, experimentId).ConfigureAwait(false);
             }
         }
     }
@@ -657,7 +652,7 @@ public sealed class SqlTrackingStore : ITrackingStore
         : a.Timestamp != b.Timestamp ? a.Timestamp > b.Timestamp
         : Encode(a.Value).Value > Encode(b.Value).Value;
 
-    private static async Task UpdateLatestMetricsAsync(WriteContext w, string runId, IReadOnlyList<Metric> metrics)
+    private static async Task UpdateLatestMetricsAsync(WriteContext w, string runId, long experimentId, IReadOnlyList<Metric> metrics)
     {
         var latest = new Dictionary<string, Metric>(StringComparer.Ordinal);
         foreach (var m in metrics)
@@ -673,11 +668,11 @@ public sealed class SqlTrackingStore : ITrackingStore
             var (value, isNan) = Encode(m.Value);
             await w.ExecAsync(
                 "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step, experiment_id) " +
-                "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, (SELECT r.experiment_id FROM runs r WHERE r.run_uuid = @p0)) " +
+                "VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6) " +
                 "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step " +
                 "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step AND (excluded.timestamp > latest_metrics.timestamp " +
                 "OR (excluded.timestamp = latest_metrics.timestamp AND excluded.value > latest_metrics.value)))",
-                runId, m.Key, value, isNan, m.Timestamp, m.Step).ConfigureAwait(false);
+                runId, m.Key, value, isNan, m.Timestamp, m.Step, experimentId).ConfigureAwait(false);
         }
     }
 
